@@ -1,0 +1,144 @@
+//! `fmnist bench`: times each step of the pipeline on this machine and writes a Markdown table.
+//!
+//! Speed and memory targets live here, not in timed tests: a test that fails when the machine
+//! is busy tests the machine. Each step runs `--repeat` times; the table gives the median and
+//! the range, and the process's peak resident memory after all steps.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use fmnist::data::FashionMnist;
+use fmnist::explore::PixelStats;
+use fmnist::figures::{self, ClassHeatmaps, Exemplars, PixelMeanSd};
+
+use super::DataArgs;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Runs of each step.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: u32,
+    /// Markdown file to write the table into.
+    #[arg(long, default_value = "bench/results.md")]
+    out: PathBuf,
+}
+
+struct Timing {
+    step: &'static str,
+    seconds: Vec<f64>,
+}
+
+impl Timing {
+    fn median(&self) -> f64 {
+        let mut s = self.seconds.clone();
+        s.sort_by(f64::total_cmp);
+        let n = s.len();
+        if n % 2 == 1 {
+            s[n / 2]
+        } else {
+            (s[n / 2 - 1] + s[n / 2]) / 2.0
+        }
+    }
+}
+
+fn time<T>(
+    step: &'static str,
+    repeat: u32,
+    mut f: impl FnMut() -> Result<T>,
+) -> Result<(Timing, T)> {
+    let mut seconds = Vec::new();
+    let mut last = None;
+    for _ in 0..repeat {
+        let start = Instant::now();
+        last = Some(f()?);
+        seconds.push(start.elapsed().as_secs_f64());
+    }
+    let last = last.expect("repeat is at least 1");
+    Ok((Timing { step, seconds }, last))
+}
+
+pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
+    let repeat = args.repeat;
+    let mut rows = Vec::new();
+
+    let (t, data) = time("load + verify all 70,000 images", repeat, || {
+        data_args.load().map(|(d, _)| d)
+    })?;
+    rows.push(t);
+    let data: FashionMnist = data;
+    let (t, stats) = time("pixel mean and sd, 60,000 images", repeat, || {
+        Ok(PixelStats::of(data.train.images()))
+    })?;
+    rows.push(t);
+    let (t, _) = time("Figures 1-3, PNG + SVG (render only)", repeat, || {
+        let f1 = Exemplars::new(&data.train, 8, 42)?;
+        let f2 = PixelMeanSd::new(&stats);
+        let f3a = ClassHeatmaps::mean_intensity(&data.train);
+        let f3b = ClassHeatmaps::nonwhite_counts(&data.train, 600, 42)?;
+        figures::to_png(&f1)?;
+        figures::to_svg(&f1)?;
+        figures::to_png(&f2)?;
+        figures::to_svg(&f2)?;
+        figures::to_png(&f3a)?;
+        figures::to_svg(&f3a)?;
+        figures::to_png(&f3b)?;
+        figures::to_svg(&f3b)?;
+        Ok(())
+    })?;
+    rows.push(t);
+
+    let peak = peak_rss_mib();
+    let mut table = String::new();
+    writeln!(
+        table,
+        "# fmnist bench\n\n`fmnist bench --repeat {repeat}` on {} cores (rayon threads: {}); data from {} ({}).\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        rayon::current_num_threads(),
+        data.source.dir.display(),
+        data.source.origin,
+    )?;
+    writeln!(table, "| step | median (s) | min (s) | max (s) |")?;
+    writeln!(table, "| --- | ---: | ---: | ---: |")?;
+    for row in &rows {
+        let min = row.seconds.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = row.seconds.iter().copied().fold(0.0, f64::max);
+        writeln!(
+            table,
+            "| {} | {:.3} | {:.3} | {:.3} |",
+            row.step,
+            row.median(),
+            min,
+            max
+        )?;
+    }
+    match peak {
+        Some(mib) => writeln!(
+            table,
+            "\nPeak resident memory of the whole run: {mib:.0} MiB."
+        )?,
+        None => writeln!(
+            table,
+            "\nPeak resident memory: not available on this platform."
+        )?,
+    }
+    print!("{table}");
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&args.out, &table)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+/// The process's peak resident set size (Linux `VmHWM`), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

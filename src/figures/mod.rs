@@ -1,0 +1,294 @@
+//! The study's figures, one type per figure, rendered to PNG or SVG and shown inline in the
+//! evcxr Jupyter kernel.
+//!
+//! A figure is a value that owns what it shows (computed by [`crate::explore`] and the like)
+//! and implements [`Figure`]: a file stem, a size and a `draw` onto any plotters backend. The
+//! same value is then saved by the CLI ([`save`]) or displayed in a notebook ([`show`]), so a
+//! notebook shows exactly what `fmnist figures` writes.
+//!
+//! Text uses DejaVu Sans, bundled in the binary through plotters' `ab_glyph` feature, so
+//! rendering needs no system fonts and no `-dev` packages. Files are written atomically
+//! (a temporary file renamed into place): an interrupted run leaves no half-written figure.
+
+mod exploration;
+mod paint;
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Once;
+
+use base64::Engine as _;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use thiserror::Error;
+
+pub use exploration::{ClassHeatmaps, Exemplars, PixelMeanSd};
+
+/// What `draw` returns: plotters' error for the backend in use.
+pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+/// A figure that can be drawn onto any plotters backend.
+pub trait Figure {
+    /// File name without extension, e.g. `fig02_pixel_mean_sd`.
+    fn stem(&self) -> String;
+    /// Width and height in pixels (PNG) or user units (SVG).
+    fn size(&self) -> (u32, u32);
+    /// Draws the whole figure onto `root`, which has [`Figure::size`].
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+}
+
+/// Why a figure could not be rendered or written.
+#[derive(Debug, Error)]
+pub enum FigureError {
+    /// plotters failed while drawing.
+    #[error("drawing {stem} failed: {message}")]
+    Draw {
+        /// The figure.
+        stem: String,
+        /// plotters' message.
+        message: String,
+    },
+    /// PNG encoding failed.
+    #[error("encoding {stem} as PNG failed")]
+    Png {
+        /// The figure.
+        stem: String,
+        /// The encoder's error.
+        #[source]
+        source: png::EncodingError,
+    },
+    /// The file could not be written.
+    #[error("cannot write {}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A format name other than `png` or `svg`.
+    #[error("unknown figure format {0:?} (expected png or svg)")]
+    UnknownFormat(String),
+}
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Portable Network Graphics, 8-bit RGB.
+    Png,
+    /// Scalable Vector Graphics.
+    Svg,
+}
+
+impl Format {
+    /// Both formats, PNG first.
+    pub const ALL: [Format; 2] = [Format::Png, Format::Svg];
+
+    /// The file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Png => "png",
+            Format::Svg => "svg",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.extension())
+    }
+}
+
+impl FromStr for Format {
+    type Err = FigureError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "png" => Ok(Format::Png),
+            "svg" => Ok(Format::Svg),
+            other => Err(FigureError::UnknownFormat(other.to_string())),
+        }
+    }
+}
+
+/// Registers the bundled fonts with plotters, once per process.
+fn register_fonts() {
+    static FONTS: Once = Once::new();
+    FONTS.call_once(|| {
+        const REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+        const BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+        for (style, bytes) in [(FontStyle::Normal, REGULAR), (FontStyle::Bold, BOLD)] {
+            if plotters::style::register_font("sans-serif", style, bytes).is_err() {
+                unreachable!("the bundled DejaVu Sans is a valid TrueType font");
+            }
+        }
+    });
+}
+
+fn draw_error<F: Figure + ?Sized>(fig: &F, err: impl fmt::Display) -> FigureError {
+    FigureError::Draw {
+        stem: fig.stem(),
+        message: err.to_string(),
+    }
+}
+
+/// Renders `fig` as an SVG document.
+pub fn to_svg<F: Figure>(fig: &F) -> Result<String, FigureError> {
+    register_fonts();
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, fig.size()).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_error(fig, e))?;
+        fig.draw(&root).map_err(|e| draw_error(fig, e))?;
+        root.present().map_err(|e| draw_error(fig, e))?;
+    }
+    Ok(svg)
+}
+
+/// Renders `fig` as a PNG file's bytes.
+pub fn to_png<F: Figure>(fig: &F) -> Result<Vec<u8>, FigureError> {
+    register_fonts();
+    let (w, h) = fig.size();
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_error(fig, e))?;
+        fig.draw(&root).map_err(|e| draw_error(fig, e))?;
+        root.present().map_err(|e| draw_error(fig, e))?;
+    }
+    let png_err = |source| FigureError::Png {
+        stem: fig.stem(),
+        source,
+    };
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Best);
+    let mut writer = encoder.write_header().map_err(png_err)?;
+    writer.write_image_data(&rgb).map_err(png_err)?;
+    writer.finish().map_err(png_err)?;
+    Ok(out)
+}
+
+/// Renders `fig` in each of `formats` and writes `dir/STEM.EXT`, creating `dir` if needed.
+/// Returns the paths written. Each file appears whole or not at all.
+pub fn save<F: Figure>(
+    fig: &F,
+    dir: &Path,
+    formats: &[Format],
+) -> Result<Vec<PathBuf>, FigureError> {
+    std::fs::create_dir_all(dir).map_err(|source| FigureError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    formats
+        .iter()
+        .map(|&format| {
+            let bytes = match format {
+                Format::Png => to_png(fig)?,
+                Format::Svg => to_svg(fig)?.into_bytes(),
+            };
+            let path = dir.join(format!("{}.{}", fig.stem(), format.extension()));
+            write_atomically(&path, &bytes)?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it onto `path`.
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FigureError> {
+    let write_err = |source| FigureError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
+    tmp.write_all(bytes).map_err(write_err)?;
+    crate::fs::make_readable(tmp.as_file()).map_err(write_err)?;
+    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    Ok(())
+}
+
+/// A rendered figure that the evcxr Jupyter kernel displays inline (as PNG).
+#[derive(Debug, Clone)]
+pub struct Inline {
+    png: Vec<u8>,
+}
+
+impl Inline {
+    /// The PNG bytes.
+    pub fn png(&self) -> &[u8] {
+        &self.png
+    }
+
+    /// Called by evcxr when a cell's value is an `Inline`: prints the image in evcxr's
+    /// content protocol.
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT image/png\n{}\nEVCXR_END_CONTENT",
+            base64::engine::general_purpose::STANDARD.encode(&self.png)
+        );
+    }
+}
+
+/// Renders `fig` for inline display: end a notebook cell with `figures::show(&fig)?`.
+pub fn show<F: Figure>(fig: &F) -> Result<Inline, FigureError> {
+    Ok(Inline { png: to_png(fig)? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Square;
+
+    impl Figure for Square {
+        fn stem(&self) -> String {
+            "square".into()
+        }
+        fn size(&self) -> (u32, u32) {
+            (40, 30)
+        }
+        fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+            root.draw(&Rectangle::new([(0, 0), (10, 10)], BLACK.filled()))?;
+            root.draw(&Text::new("Å", (20, 5), ("sans-serif", 12)))
+        }
+    }
+
+    #[test]
+    fn png_and_svg_render_with_the_bundled_font() {
+        let png = to_png(&Square).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        let svg = to_svg(&Square).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("Å"));
+    }
+
+    #[test]
+    fn save_writes_each_format_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = save(&Square, &dir.path().join("out"), &Format::ALL).unwrap();
+        assert_eq!(paths.len(), 2);
+        assert!(paths[0].ends_with("square.png") && paths[1].ends_with("square.svg"));
+        let leftovers = std::fs::read_dir(dir.path().join("out")).unwrap().count();
+        assert_eq!(leftovers, 2, "no temporary files remain");
+    }
+
+    #[test]
+    fn formats_parse() {
+        assert_eq!("PNG".parse::<Format>().unwrap(), Format::Png);
+        assert_eq!(" svg".parse::<Format>().unwrap(), Format::Svg);
+        assert!(matches!(
+            "pdf".parse::<Format>(),
+            Err(FigureError::UnknownFormat(_))
+        ));
+    }
+
+    #[test]
+    fn inline_display_uses_the_evcxr_protocol() {
+        let inline = show(&Square).unwrap();
+        assert_eq!(&inline.png()[1..4], b"PNG");
+    }
+}

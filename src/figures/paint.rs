@@ -1,0 +1,220 @@
+//! Drawing primitives shared by the figures: pixel grids, colour bars, text.
+//!
+//! Images are drawn cell by cell in backend pixels rather than through a chart's coordinate
+//! system, so a 28 × 28 image is a true grid of equal squares (aspect 1) at any size.
+
+use ndarray::ArrayView2;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::DrawResult;
+
+/// The font family registered in [`super::register_fonts`].
+pub(crate) const FONT: &str = "sans-serif";
+
+/// How values map to colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// White for the lowest value, black for the highest: ink on paper.
+    Greys,
+    /// The perceptually uniform viridis map: dark purple (low) to yellow (high).
+    Viridis,
+}
+
+impl Scale {
+    /// The colour of `t`, clamped to `[0, 1]`.
+    pub(crate) fn color(self, t: f64) -> RGBColor {
+        let t = if t.is_finite() {
+            t.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        match self {
+            Scale::Greys => {
+                let g = (255.0 * (1.0 - t)).round() as u8;
+                RGBColor(g, g, g)
+            }
+            Scale::Viridis => ViridisRGB.get_color(t as f32),
+        }
+    }
+}
+
+/// Draws `values` as a grid of square cells of `cell` pixels with its top-left corner at
+/// `origin`, colours scaled from `range.0` to `range.1`, and a thin frame. Cells whose colour
+/// is the background white are skipped (it keeps SVG files small).
+pub(crate) fn grid<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    origin: (i32, i32),
+    cell: i32,
+    values: ArrayView2<'_, f64>,
+    range: (f64, f64),
+    scale: Scale,
+) -> DrawResult<DB> {
+    let (x0, y0) = origin;
+    let span = (range.1 - range.0).max(f64::MIN_POSITIVE);
+    for ((r, c), &v) in values.indexed_iter() {
+        let color = scale.color((v - range.0) / span);
+        if color == WHITE {
+            continue;
+        }
+        let (x, y) = (x0 + c as i32 * cell, y0 + r as i32 * cell);
+        root.draw(&Rectangle::new(
+            [(x, y), (x + cell, y + cell)],
+            color.filled(),
+        ))?;
+    }
+    let (w, h) = (values.ncols() as i32 * cell, values.nrows() as i32 * cell);
+    root.draw(&Rectangle::new(
+        [(x0, y0), (x0 + w, y0 + h)],
+        RGBColor(150, 150, 150).stroke_width(1),
+    ))
+}
+
+/// A vertical colour bar of size `(w, h)` at `origin`, high values at the top, with tick
+/// labels on its right and `label` centred above it.
+pub(crate) fn colorbar<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    origin: (i32, i32),
+    (w, h): (i32, i32),
+    range: (f64, f64),
+    scale: Scale,
+    label: &str,
+) -> DrawResult<DB> {
+    let (x0, y0) = origin;
+    for i in 0..h {
+        let t = 1.0 - f64::from(i) / f64::from(h - 1).max(1.0);
+        root.draw(&Rectangle::new(
+            [(x0, y0 + i), (x0 + w, y0 + i + 1)],
+            scale.color(t).filled(),
+        ))?;
+    }
+    root.draw(&Rectangle::new(
+        [(x0, y0), (x0 + w, y0 + h)],
+        BLACK.stroke_width(1),
+    ))?;
+    let span = (range.1 - range.0).max(f64::MIN_POSITIVE);
+    let ticks = nice_ticks(range.0, range.1, 5);
+    let step = ticks.get(1).zip(ticks.first()).map_or(1.0, |(b, a)| b - a);
+    for v in ticks {
+        let y = y0 + ((1.0 - (v - range.0) / span) * f64::from(h)).round() as i32;
+        root.draw(&PathElement::new(
+            vec![(x0 + w, y), (x0 + w + 4, y)],
+            BLACK.stroke_width(1),
+        ))?;
+        text(
+            root,
+            &format_tick(v, step),
+            (x0 + w + 7, y),
+            13.0,
+            false,
+            (HPos::Left, VPos::Center),
+        )?;
+    }
+    text(
+        root,
+        label,
+        (x0 + w / 2, y0 - 10),
+        13.0,
+        false,
+        (HPos::Center, VPos::Bottom),
+    )
+}
+
+/// Draws `s` at `at`, anchored as `anchor` says, in the bundled font.
+pub(crate) fn text<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &str,
+    at: (i32, i32),
+    size: f64,
+    bold: bool,
+    anchor: (HPos, VPos),
+) -> DrawResult<DB> {
+    let font = if bold {
+        (FONT, size, FontStyle::Bold).into_font()
+    } else {
+        (FONT, size).into_font()
+    };
+    let style = font.color(&BLACK).pos(Pos::new(anchor.0, anchor.1));
+    root.draw(&Text::new(s.to_string(), at, style))
+}
+
+/// A figure title (bold, centred at the top) and an optional subtitle below it.
+pub(crate) fn title<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> DrawResult<DB> {
+    let (w, _) = root.dim_in_pixel();
+    let x = w as i32 / 2;
+    text(root, title, (x, 12), 22.0, true, (HPos::Center, VPos::Top))?;
+    if !subtitle.is_empty() {
+        text(
+            root,
+            subtitle,
+            (x, 42),
+            14.0,
+            false,
+            (HPos::Center, VPos::Top),
+        )?;
+    }
+    Ok(())
+}
+
+/// About `target` round tick values (steps of 1, 2 or 5 × 10^k) within `[lo, hi]`.
+pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) || target == 0 {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / target as f64;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    // The round step nearest to the raw one, on a log scale.
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .min_by(|a, b| (a / raw).ln().abs().total_cmp(&(b / raw).ln().abs()))
+        .unwrap_or(magnitude);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
+/// A tick label with as many decimals as the step needs.
+pub(crate) fn format_tick(v: f64, step: f64) -> String {
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil() as usize
+    };
+    format!("{v:.decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_inside_the_range() {
+        assert_eq!(
+            nice_ticks(0.0, 255.0, 5),
+            vec![0.0, 50.0, 100.0, 150.0, 200.0, 250.0]
+        );
+        assert_eq!(nice_ticks(0.0, 600.0, 5).len(), 7, "0, 100, …, 600");
+        assert_eq!(
+            nice_ticks(0.0, 1.0, 5),
+            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
+        assert_eq!(nice_ticks(3.0, 3.0, 5), vec![3.0]);
+        assert_eq!(format_tick(0.6000000000000001, 0.2), "0.6");
+        assert_eq!(format_tick(150.0, 50.0), "150");
+    }
+
+    #[test]
+    fn greys_put_ink_on_paper() {
+        assert_eq!(Scale::Greys.color(0.0), WHITE);
+        assert_eq!(Scale::Greys.color(1.0), BLACK);
+        assert_eq!(Scale::Greys.color(7.0), BLACK, "clamped");
+        assert_eq!(Scale::Greys.color(f64::NAN), WHITE);
+        assert_ne!(Scale::Viridis.color(0.0), Scale::Viridis.color(1.0));
+    }
+}

@@ -1,0 +1,347 @@
+//! The `fmnist` binary: every kind of bad input ends in a short message naming the file and
+//! the defect, a non-zero exit and no panic; on the real data, the figures are written.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{gzip, tiny_images, tiny_labels, write_tiny_dataset, NAMES};
+use fmnist::data::idx::{encode_images, encode_labels};
+
+fn fmnist(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fmnist"))
+        .args(args)
+        .env_remove("FMNIST_DATA")
+        .env_remove("FMNIST_MIRROR")
+        .output()
+        .unwrap()
+}
+
+fn path(dir: &Path, i: usize) -> std::path::PathBuf {
+    dir.join(format!("{}.gz", NAMES[i]))
+}
+
+/// Runs `fmnist data` on a tiny dataset altered by `spoil` and checks the failure.
+fn fails_with(spoil: impl FnOnce(&Path), verify: bool, expected: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_dataset(dir.path());
+    spoil(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let mut args = vec!["data", "--data-dir", d, "--no-download"];
+    if !verify {
+        args.push("--no-verify");
+    }
+    let out = fmnist(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "should fail: {expected:?}");
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.lines().count() <= 2, "one or two lines: {stderr}");
+    for fragment in expected {
+        assert!(stderr.contains(fragment), "{fragment:?} not in: {stderr}");
+    }
+}
+
+#[test]
+fn a_valid_tiny_dataset_loads_unverified() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_dataset(dir.path());
+    let out = fmnist(&[
+        "data",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--no-verify",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("NOT verified"), "{stdout}");
+    assert!(stdout.contains("Ankle boot"), "{stdout}");
+}
+
+#[test]
+fn truncated_gzip() {
+    fails_with(
+        |d| {
+            let gz = std::fs::read(path(d, 0)).unwrap();
+            std::fs::write(path(d, 0), &gz[..gz.len() / 2]).unwrap();
+        },
+        false,
+        &["train-images-idx3-ubyte.gz", "truncated gzip"],
+    );
+}
+
+#[test]
+fn corrupt_gzip_stream() {
+    fails_with(
+        |d| {
+            let mut gz = std::fs::read(path(d, 0)).unwrap();
+            let mid = gz.len() / 2;
+            gz[mid..mid + 16].iter_mut().for_each(|b| *b ^= 0xa5);
+            std::fs::write(path(d, 0), gz).unwrap();
+        },
+        false,
+        &["train-images-idx3-ubyte.gz", "corrupt gzip"],
+    );
+}
+
+#[test]
+fn neither_gzip_nor_idx() {
+    fails_with(
+        |d| std::fs::write(path(d, 1), "<html>404</html>").unwrap(),
+        false,
+        &["train-labels-idx1-ubyte.gz", "not a gzip or IDX file"],
+    );
+}
+
+#[test]
+fn bad_magic_in_a_raw_file() {
+    fails_with(
+        |d| {
+            let mut raw = encode_labels(&tiny_labels(20));
+            raw[3] = 0x07;
+            std::fs::write(path(d, 1), raw).unwrap();
+        },
+        false,
+        &["train-labels-idx1-ubyte.gz", "magic number 2055"],
+    );
+}
+
+#[test]
+fn images_and_labels_swapped() {
+    fails_with(
+        |d| {
+            let images = std::fs::read(path(d, 2)).unwrap();
+            let labels = std::fs::read(path(d, 3)).unwrap();
+            std::fs::write(path(d, 2), labels).unwrap();
+            std::fs::write(path(d, 3), images).unwrap();
+        },
+        false,
+        &["t10k-", "swapped"],
+    );
+}
+
+#[test]
+fn images_not_28_by_28() {
+    fails_with(
+        |d| {
+            let mut raw = encode_images(&tiny_images(20));
+            raw[11] = 32;
+            raw[15] = 32;
+            std::fs::write(path(d, 0), gzip(&raw)).unwrap();
+        },
+        false,
+        &["train-images-idx3-ubyte.gz", "32×32", "28×28"],
+    );
+}
+
+#[test]
+fn declared_count_larger_than_the_bytes_present() {
+    fails_with(
+        |d| {
+            let mut raw = encode_images(&tiny_images(20));
+            raw[7] = 25;
+            std::fs::write(path(d, 0), gzip(&raw)).unwrap();
+        },
+        false,
+        &[
+            "train-images-idx3-ubyte.gz",
+            "declares 25 items",
+            "only 15680 bytes",
+        ],
+    );
+}
+
+#[test]
+fn declared_count_too_large_to_allocate() {
+    fails_with(
+        |d| {
+            let mut raw = encode_images(&tiny_images(20));
+            raw[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+            std::fs::write(path(d, 0), gzip(&raw)).unwrap();
+        },
+        false,
+        &["train-images-idx3-ubyte.gz", "4294967295", "limit"],
+    );
+}
+
+#[test]
+fn trailing_bytes() {
+    fails_with(
+        |d| {
+            let mut raw = encode_labels(&tiny_labels(20));
+            raw.extend_from_slice(b"extra");
+            std::fs::write(path(d, 1), gzip(&raw)).unwrap();
+        },
+        false,
+        &["train-labels-idx1-ubyte.gz", "5 unexpected bytes"],
+    );
+}
+
+#[test]
+fn label_above_nine() {
+    fails_with(
+        |d| {
+            let mut labels = tiny_labels(10);
+            labels[4] = 12;
+            std::fs::write(path(d, 3), gzip(&encode_labels(&labels))).unwrap();
+        },
+        false,
+        &["t10k-labels-idx1-ubyte.gz", "label 12 at index 4"],
+    );
+}
+
+#[test]
+fn image_and_label_counts_differ() {
+    fails_with(
+        |d| std::fs::write(path(d, 1), gzip(&encode_labels(&tiny_labels(19)))).unwrap(),
+        false,
+        &[
+            "train-images-idx3-ubyte.gz holds 20 images",
+            "train-labels-idx1-ubyte.gz holds 19 labels",
+        ],
+    );
+}
+
+#[test]
+fn a_missing_file() {
+    fails_with(
+        |d| std::fs::remove_file(path(d, 3)).unwrap(),
+        false,
+        &["missing t10k-labels-idx1-ubyte"],
+    );
+}
+
+#[test]
+fn an_empty_directory() {
+    fails_with(
+        |d| {
+            NAMES
+                .iter()
+                .enumerate()
+                .for_each(|(i, _)| std::fs::remove_file(path(d, i)).unwrap())
+        },
+        false,
+        &[
+            "none of the Fashion-MNIST files are here",
+            "train-images-idx3-ubyte",
+        ],
+    );
+}
+
+#[test]
+fn a_directory_that_does_not_exist() {
+    let out = fmnist(&["data", "--data-dir", "/nonexistent/fmnist", "--no-download"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("/nonexistent/fmnist: no such directory"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_checksum_mismatch_names_both_digests() {
+    let expected = "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888";
+    let found = fmnist::data::Sha256Digest::of(&encode_images(&tiny_images(20))).to_string();
+    fails_with(
+        |_| {},
+        true,
+        &[
+            "train-images-idx3-ubyte.gz",
+            "checksum mismatch",
+            expected,
+            &found,
+            "--no-verify",
+        ],
+    );
+}
+
+#[test]
+fn help_is_available_everywhere() {
+    for args in [
+        &["--help"][..],
+        &["data", "--help"],
+        &["figures", "--help"],
+        &["bench", "--help"],
+    ] {
+        let out = fmnist(args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"));
+    }
+}
+
+#[test]
+fn unknown_figures_are_refused_by_the_parser() {
+    let out = fmnist(&["figures", "--only", "99"]);
+    assert!(!out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn real_data_is_found_verified_and_described() {
+    let Some(dir) = common::real_data_dir() else {
+        return;
+    };
+    let out = fmnist(&["data", "--data-dir", dir.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("verified: the decompressed content"),
+        "{stdout}"
+    );
+    let total: Vec<&str> = stdout
+        .lines()
+        .find(|l| l.starts_with("all "))
+        .map(|l| l.split_whitespace().collect())
+        .unwrap_or_default();
+    assert_eq!(total, ["all", "60000", "10000"], "{stdout}");
+}
+
+#[test]
+fn figures_1_to_3_are_written_from_the_real_data() {
+    let Some(dir) = common::real_data_dir() else {
+        return;
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = fmnist(&[
+        "figures",
+        "--data-dir",
+        dir.to_str().unwrap(),
+        "--only",
+        "1,2,3",
+        "--out",
+        out_dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut written: Vec<String> = std::fs::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(
+        written,
+        [
+            "fig01_exemplars.png",
+            "fig01_exemplars.svg",
+            "fig02_pixel_mean_sd.png",
+            "fig02_pixel_mean_sd.svg",
+            "fig03_class_mean_intensity.png",
+            "fig03_class_mean_intensity.svg",
+            "fig03_class_nonwhite_counts.png",
+            "fig03_class_nonwhite_counts.svg",
+        ]
+    );
+}

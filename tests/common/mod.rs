@@ -1,0 +1,164 @@
+//! Helpers shared by the integration tests: tiny IDX datasets on disk and a loopback HTTP
+//! server.
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use fmnist::data::idx::{encode_images, encode_labels};
+use fmnist::data::PIXELS;
+
+/// The Debian package's directory, where CI installs the real data.
+pub const SYSTEM_DIR: &str = "/usr/share/datasets/fashion-mnist";
+
+/// The real data's directory, or `None` (with a note) when it is absent and not required.
+/// CI sets `FMNIST_REQUIRE_DATA=1`, which turns absence into a failure.
+pub fn real_data_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(SYSTEM_DIR);
+    if dir.join("train-images-idx3-ubyte.gz").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("FMNIST_REQUIRE_DATA").is_none(),
+        "FMNIST_REQUIRE_DATA is set but {SYSTEM_DIR} lacks the data: apt-get install dataset-fashion-mnist"
+    );
+    eprintln!("skipped: {SYSTEM_DIR} not present (apt-get install dataset-fashion-mnist)");
+    None
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+/// `n` images whose pixels vary, and labels cycling through the classes.
+pub fn tiny_images(n: usize) -> Vec<u8> {
+    (0..n * PIXELS).map(|i| (i * 13 % 256) as u8).collect()
+}
+
+pub fn tiny_labels(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i % 10) as u8).collect()
+}
+
+/// The four file names, training images first.
+pub const NAMES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
+/// Writes a valid tiny dataset (20 training, 10 test images) into `dir`, gzip-compressed.
+pub fn write_tiny_dataset(dir: &Path) {
+    let files = [
+        encode_images(&tiny_images(20)),
+        encode_labels(&tiny_labels(20)),
+        encode_images(&tiny_images(10)),
+        encode_labels(&tiny_labels(10)),
+    ];
+    for (name, raw) in NAMES.iter().zip(files) {
+        std::fs::write(dir.join(format!("{name}.gz")), gzip(&raw)).unwrap();
+    }
+}
+
+/// What the server answers for a path.
+#[derive(Clone)]
+pub enum Reply {
+    /// 200 with this body.
+    Body(Vec<u8>),
+    /// 200 announcing the whole body's length, then the connection closes after `sent` bytes.
+    CutAfter { body: Vec<u8>, sent: usize },
+}
+
+/// A loopback HTTP/1.1 server for tests. It answers at most `MAX_REQUESTS` requests, for at
+/// most `LIFETIME`, then stops by itself; dropping it stops it at once.
+pub struct Server {
+    pub base: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+const MAX_REQUESTS: usize = 32;
+const LIFETIME: Duration = Duration::from_secs(60);
+
+impl Server {
+    pub fn start(routes: HashMap<String, Reply>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + LIFETIME;
+            let mut served = 0;
+            while served < MAX_REQUESTS
+                && Instant::now() < deadline
+                && !flag.load(Ordering::Relaxed)
+            {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        served += 1;
+                        answer(stream, &routes);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Server {
+            base,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn answer(mut stream: TcpStream, routes: &HashMap<String, Reply>) {
+    stream.set_nonblocking(false).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut request = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&request);
+    let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let head = |len: usize| {
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n")
+    };
+    let _ = match routes.get(&path) {
+        Some(Reply::Body(body)) => stream
+            .write_all(head(body.len()).as_bytes())
+            .and_then(|_| stream.write_all(body)),
+        Some(Reply::CutAfter { body, sent }) => stream
+            .write_all(head(body.len()).as_bytes())
+            .and_then(|_| stream.write_all(&body[..*sent])),
+        None => stream
+            .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+    };
+    let _ = stream.flush();
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
