@@ -345,11 +345,7 @@ mod tests {
         let svg = to_svg(fig).unwrap();
         assert!(svg.contains("<svg"));
         for class in Class::ALL {
-            assert!(
-                svg.contains(class.name()),
-                "{} is labelled",
-                class
-            );
+            assert!(svg.contains(class.name()), "{} is labelled", class);
         }
     }
 
