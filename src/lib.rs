@@ -22,6 +22,8 @@
 #![warn(missing_docs)]
 
 pub mod data;
+pub mod eval;
 pub mod explore;
+pub mod features;
 pub mod figures;
 mod fs;
