@@ -118,17 +118,14 @@ impl FeatureParams {
         let mut shades = [0usize; 6];
         let mut row_inked = [0usize; SIDE];
         let mut col_inked = [0usize; SIDE];
-        for r in 0..SIDE {
-            for c in 0..SIDE {
-                let v = px(r, c);
-                shades[SHADES
-                    .iter()
-                    .position(|s| s.contains(&v))
-                    .expect("bands cover 0..=255")] += 1;
-                if v != 0 {
-                    row_inked[r] += 1;
-                    col_inked[c] += 1;
-                }
+        for (p, &v) in image.iter().enumerate() {
+            shades[SHADES
+                .iter()
+                .position(|s| s.contains(&v))
+                .expect("bands cover 0..=255")] += 1;
+            if v != 0 {
+                row_inked[p / SIDE] += 1;
+                col_inked[p % SIDE] += 1;
             }
         }
 
@@ -238,8 +235,8 @@ mod tests {
         let f = FeatureParams::default().features_of(img.view());
         let n = PIXELS as f64;
         assert_eq!(f[0], (PIXELS - 10) as f64 / n);
-        for band in 1..6 {
-            assert_eq!(f[band], 2.0 / n, "band {band}");
+        for (band, &share) in f[1..6].iter().enumerate() {
+            assert_eq!(share, 2.0 / n, "band {}", band + 1);
         }
         assert!((f[..6].iter().sum::<f64>() - 1.0).abs() < 1e-12);
     }
