@@ -136,6 +136,22 @@ pub struct GridSearch<P> {
 }
 
 impl<P> GridSearch<P> {
+    /// Collects scored points and picks the highest mean accuracy (the first on ties).
+    ///
+    /// # Panics
+    /// If `points` is empty.
+    pub fn from_points(points: Vec<GridPoint<P>>) -> Self {
+        assert!(!points.is_empty(), "a grid has at least one point");
+        let best = points.iter().enumerate().fold(0, |best, (i, p)| {
+            if p.mean() > points[best].mean() {
+                i
+            } else {
+                best
+            }
+        });
+        GridSearch { points, best }
+    }
+
     /// The winning point.
     pub fn best(&self) -> &GridPoint<P> {
         &self.points[self.best]
