@@ -13,7 +13,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use fmnist::data::{Class, FashionMnist, LoadOptions, DEFAULT_MIRROR};
 use fmnist::explore::PixelStats;
-use fmnist::figures::{self, ClassHeatmaps, Exemplars, Format, PixelMeanSd};
+use fmnist::figures::{
+    self, ClassHeatmaps, Exemplars, Figure, Format, KnnTuning, PcaComponents, PcaProjection,
+    PcaScree, PixelMeanSd, Reconstructions,
+};
+use fmnist::pca::Pca;
+use fmnist::report;
+use fmnist::study::knn::{KnnStudy, KnnStudyParams};
 
 #[path = "cli/bench.rs"]
 mod bench;
@@ -72,15 +78,19 @@ enum Command {
     Data,
     /// Draw the study's figures.
     Figures(FiguresArgs),
+    /// Section 3.2: kNN on raw pixels against kNN on PCA scores (Figures 9 and 10,
+    /// results/knn.csv and knn.md).
+    Knn(KnnArgs),
     /// Time the pipeline's steps on this machine and write a table.
     Bench(bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
 struct FiguresArgs {
-    /// Figures to draw, by the study's numbering (3 draws both variants of Figure 3).
-    #[arg(long, value_delimiter = ',', default_value = "1,2,3",
-          value_parser = clap::value_parser!(u8).range(1..=3))]
+    /// Figures to draw, by the study's numbering (3 draws both variants of Figure 3; 9 and
+    /// 10 run the kNN study).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7,8,9,10",
+          value_parser = clap::value_parser!(u8).range(1..=10))]
     only: Vec<u8>,
     /// Directory to write into.
     #[arg(long, default_value = "figures")]
@@ -94,6 +104,28 @@ struct FiguresArgs {
     /// Images sampled per class for the non-white-count variant of Figure 3 (the study: 600).
     #[arg(long, default_value_t = 600)]
     sample_per_class: usize,
+    /// Components used for the reconstructions of Figure 8 (the study: 187, 95% of the variance).
+    #[arg(long, default_value_t = 187)]
+    components: usize,
+}
+
+#[derive(Debug, Args)]
+struct KnnArgs {
+    /// Directory for knn.csv, knn_cv.csv and knn.md.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Directory for Figures 9 and 10.
+    #[arg(long, default_value = "figures")]
+    figures: PathBuf,
+    /// Figure formats, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "png,svg")]
+    format: Vec<Format>,
+    /// Training rows (the first N training images; the study: 10,000).
+    #[arg(long, default_value_t = 10_000)]
+    train_rows: usize,
+    /// Test rows (the first N test images; the study: all 10,000).
+    #[arg(long, default_value_t = 10_000)]
+    test_rows: usize,
 }
 
 fn main() -> ExitCode {
@@ -111,6 +143,7 @@ fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Data => data(&cli.data),
         Command::Figures(args) => draw_figures(&cli.data, args, cli.seed),
+        Command::Knn(args) => knn(&cli.data, args, cli.seed),
         Command::Bench(args) => bench::run(&cli.data, args),
     }
 }
@@ -157,40 +190,182 @@ fn data(args: &DataArgs) -> Result<()> {
     Ok(())
 }
 
+/// Work shared between figures: computed on first use, at most once.
+struct Shared<'a> {
+    data: &'a FashionMnist,
+    seed: u64,
+    pca: Option<Pca>,
+    knn: Option<KnnStudy>,
+}
+
+impl Shared<'_> {
+    fn pca(&mut self) -> Result<&Pca> {
+        if self.pca.is_none() {
+            self.pca =
+                Some(Pca::fit(self.data.train.images()).context("PCA of the training images")?);
+        }
+        Ok(self.pca.as_ref().expect("just fitted"))
+    }
+
+    fn knn(&mut self, params: &KnnStudyParams) -> Result<&KnnStudy> {
+        if self.knn.is_none() {
+            self.pca()?;
+            let bar = progress_bar();
+            let study = fmnist::study::knn::run(
+                self.data,
+                self.pca.as_ref().expect("fitted above"),
+                params,
+                &bar,
+            )?;
+            bar.finish_and_clear();
+            self.knn = Some(study);
+        }
+        Ok(self.knn.as_ref().expect("just run"))
+    }
+}
+
+fn progress_bar() -> ProgressBar {
+    ProgressBar::new(0).with_style(
+        ProgressStyle::with_template("{msg:24} {bar:30} {pos}/{len} {elapsed}")
+            .expect("a valid template"),
+    )
+}
+
+fn save(
+    fig: &impl Figure,
+    out: &std::path::Path,
+    formats: &[Format],
+    written: &mut Vec<PathBuf>,
+) -> Result<()> {
+    written.extend(figures::save(fig, out, formats)?);
+    Ok(())
+}
+
 fn draw_figures(args: &DataArgs, fig: &FiguresArgs, seed: u64) -> Result<()> {
     let (data, _) = args.load()?;
     let mut only = fig.only.clone();
     only.sort_unstable();
     only.dedup();
-    let bar = ProgressBar::new(only.len() as u64).with_style(
-        ProgressStyle::with_template("{msg:32} {bar:30} {pos}/{len} {elapsed}")
-            .expect("a valid template"),
-    );
+    let mut shared = Shared {
+        data: &data,
+        seed,
+        pca: None,
+        knn: None,
+    };
+    let (out, formats) = (&fig.out, &fig.format);
     let mut written = Vec::new();
     for number in only {
-        bar.set_message(format!("Figure {number}"));
-        let out = &fig.out;
-        let formats = &fig.format;
+        eprintln!("Figure {number}");
         match number {
-            1 => {
-                let f = Exemplars::new(&data.train, fig.exemplars, seed)?;
-                written.extend(figures::save(&f, out, formats)?);
-            }
-            2 => {
-                let f = PixelMeanSd::new(&PixelStats::of(data.train.images()));
-                written.extend(figures::save(&f, out, formats)?);
-            }
+            1 => save(
+                &Exemplars::new(&data.train, fig.exemplars, seed)?,
+                out,
+                formats,
+                &mut written,
+            )?,
+            2 => save(
+                &PixelMeanSd::new(&PixelStats::of(data.train.images())),
+                out,
+                formats,
+                &mut written,
+            )?,
             3 => {
-                let f = ClassHeatmaps::mean_intensity(&data.train);
-                written.extend(figures::save(&f, out, formats)?);
+                save(
+                    &ClassHeatmaps::mean_intensity(&data.train),
+                    out,
+                    formats,
+                    &mut written,
+                )?;
                 let f = ClassHeatmaps::nonwhite_counts(&data.train, fig.sample_per_class, seed)?;
-                written.extend(figures::save(&f, out, formats)?);
+                save(&f, out, formats, &mut written)?;
             }
-            _ => unreachable!("clap limits --only to implemented figures"),
+            4 => eprintln!(
+                "  Figure 4 (SVM accuracy by class) comes with the section-2 study; skipped"
+            ),
+            5 => save(
+                &PcaScree::new(shared.pca()?, 0.95),
+                out,
+                formats,
+                &mut written,
+            )?,
+            6 => save(
+                &PcaComponents::new(shared.pca()?, &[1, 2, 3, 4, 392, 784]),
+                out,
+                formats,
+                &mut written,
+            )?,
+            7 => {
+                let f = PcaProjection::new(shared.pca()?, &data.train)?;
+                for &format in formats {
+                    // Every point in the bitmap; every tenth in the vector file.
+                    match format {
+                        Format::Png => save(&f, out, &[format], &mut written)?,
+                        Format::Svg => save(&f.thinned(10), out, &[format], &mut written)?,
+                    }
+                }
+            }
+            8 => save(
+                &Reconstructions::new(shared.pca()?, &data.train, fig.components)?,
+                out,
+                formats,
+                &mut written,
+            )?,
+            9 | 10 => {
+                let params = KnnStudyParams {
+                    seed: shared.seed,
+                    ..KnnStudyParams::default()
+                };
+                let study = shared.knn(&params)?;
+                let f = if number == 9 {
+                    KnnTuning::raw(study)
+                } else {
+                    KnnTuning::pca(study)
+                };
+                save(&f, out, formats, &mut written)?;
+            }
+            _ => unreachable!("clap limits --only to the study's figures"),
         }
-        bar.inc(1);
     }
-    bar.finish_and_clear();
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn knn(args: &DataArgs, knn: &KnnArgs, seed: u64) -> Result<()> {
+    let (data, _) = args.load()?;
+    let params = KnnStudyParams {
+        train_rows: knn.train_rows,
+        test_rows: knn.test_rows,
+        seed,
+        ..KnnStudyParams::default()
+    };
+    let mut shared = Shared {
+        data: &data,
+        seed,
+        pca: None,
+        knn: None,
+    };
+    let study = shared.knn(&params)?;
+    let mut written = vec![
+        report::write_text(&knn.out, "knn.csv", &study.table().to_csv())?,
+        report::write_text(&knn.out, "knn_cv.csv", &study.cv_table().to_csv())?,
+        report::write_text(&knn.out, "knn.md", &study.markdown())?,
+    ];
+    save(
+        &KnnTuning::raw(study),
+        &knn.figures,
+        &knn.format,
+        &mut written,
+    )?;
+    save(
+        &KnnTuning::pca(study),
+        &knn.figures,
+        &knn.format,
+        &mut written,
+    )?;
+    print!("{}", study.table().to_markdown());
+    println!("\nPCA beats raw pixels? {}", study.verdict());
     for path in written {
         println!("wrote {}", path.display());
     }

@@ -267,6 +267,7 @@ fn help_is_available_everywhere() {
         &["--help"][..],
         &["data", "--help"],
         &["figures", "--help"],
+        &["knn", "--help"],
         &["bench", "--help"],
     ] {
         let out = fmnist(args);
@@ -344,4 +345,43 @@ fn figures_1_to_3_are_written_from_the_real_data() {
             "fig03_class_nonwhite_counts.svg",
         ]
     );
+}
+
+#[test]
+fn the_knn_study_writes_identical_results_for_the_same_seed() {
+    let Some(dir) = common::real_data_dir() else {
+        return;
+    };
+    let run = |out: &Path| {
+        let o = fmnist(&[
+            "knn",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--train-rows",
+            "1500",
+            "--test-rows",
+            "500",
+            "--seed",
+            "7",
+            "--out",
+            out.join("results").to_str().unwrap(),
+            "--figures",
+            out.join("figures").to_str().unwrap(),
+            "--format",
+            "png",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        (
+            std::fs::read(out.join("results/knn.csv")).unwrap(),
+            std::fs::read(out.join("results/knn_cv.csv")).unwrap(),
+        )
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = run(a.path());
+    assert_eq!(first, run(b.path()), "same seed, same bytes");
+    let csv = String::from_utf8(first.0).unwrap();
+    assert!(csv.contains("raw pixels") && csv.contains("PCA scores") && csv.contains(",7\n"));
+    assert!(a.path().join("figures/fig09_knn_k_raw.png").is_file());
+    assert!(a.path().join("figures/fig10_knn_k_pca.png").is_file());
+    assert!(a.path().join("results/knn.md").is_file());
 }

@@ -18,19 +18,6 @@ fn as_grid<T: Copy + Into<f64>>(pixels: ArrayView1<'_, T>) -> Array2<f64> {
     Array2::from_shape_fn((SIDE, SIDE), |(r, c)| pixels[r * SIDE + c].into())
 }
 
-/// Thousands separated by commas, as the figures' captions print counts.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 /// Figure 1: a few randomly drawn training images of each class, one row per class.
 #[derive(Debug, Clone)]
 pub struct Exemplars {
@@ -151,7 +138,7 @@ impl Figure for PixelMeanSd {
             "Pixel mean and standard deviation",
             &format!(
                 "over the {} training images; darker = higher",
-                thousands(self.stats.n)
+                paint::thousands(self.stats.n)
             ),
         )?;
         let side = SIDE as i32 * Self::CELL;
@@ -232,8 +219,8 @@ impl ClassHeatmaps {
             title: "Mean intensity of each pixel, by class".into(),
             subtitle: format!(
                 "over {} training images ({} per class); darker = more ink",
-                thousands(split.len()),
-                thousands(per_class.iter().copied().min().unwrap_or(0)),
+                paint::thousands(split.len()),
+                paint::thousands(per_class.iter().copied().min().unwrap_or(0)),
             ),
             bar_label: "mean grey level".into(),
             values: explore::class_means(split),
@@ -376,12 +363,5 @@ mod tests {
         assert_eq!(counts.values[[3, 8 * SIDE + 1]], 2.0);
         assert_eq!(counts.values[[3, 0]], 0.0);
         renders(&counts);
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(60_000), "60,000");
-        assert_eq!(thousands(600), "600");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

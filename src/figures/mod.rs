@@ -11,7 +11,9 @@
 //! (a temporary file renamed into place): an interrupted run leaves no half-written figure.
 
 mod exploration;
+mod knn;
 mod paint;
+mod pca;
 
 use std::fmt;
 use std::io::Write;
@@ -25,6 +27,8 @@ use plotters::prelude::*;
 use thiserror::Error;
 
 pub use exploration::{ClassHeatmaps, Exemplars, PixelMeanSd};
+pub use knn::KnnTuning;
+pub use pca::{PcaComponents, PcaProjection, PcaScree, Reconstructions};
 
 /// What `draw` returns: plotters' error for the backend in use.
 pub type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;

@@ -4,6 +4,7 @@
 //! system, so a 28 × 28 image is a true grid of equal squares (aspect 1) at any size.
 
 use ndarray::ArrayView2;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -20,6 +21,9 @@ pub enum Scale {
     Greys,
     /// The perceptually uniform viridis map: dark purple (low) to yellow (high).
     Viridis,
+    /// Black (lowest) through mid grey (middle) to white (highest): for signed values on a
+    /// range symmetric about zero, zero shows as mid grey.
+    Diverging,
 }
 
 impl Scale {
@@ -36,6 +40,10 @@ impl Scale {
                 RGBColor(g, g, g)
             }
             Scale::Viridis => ViridisRGB.get_color(t as f32),
+            Scale::Diverging => {
+                let g = (255.0 * t).round() as u8;
+                RGBColor(g, g, g)
+            }
         }
     }
 }
@@ -161,6 +169,123 @@ pub(crate) fn title<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Ten distinguishable class colours (Tableau 10), in label order.
+const CLASS_COLORS: [RGBColor; 10] = [
+    RGBColor(78, 121, 167),
+    RGBColor(242, 142, 43),
+    RGBColor(225, 87, 89),
+    RGBColor(118, 183, 178),
+    RGBColor(89, 161, 79),
+    RGBColor(237, 201, 72),
+    RGBColor(176, 122, 161),
+    RGBColor(255, 157, 167),
+    RGBColor(156, 117, 95),
+    RGBColor(186, 176, 172),
+];
+
+/// The colour of class `label` in every figure.
+pub(crate) fn class_color(label: u8) -> RGBColor {
+    CLASS_COLORS[usize::from(label) % CLASS_COLORS.len()]
+}
+
+/// A legend of the ten classes: a dot and the name of each, from `origin` downwards.
+pub(crate) fn class_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    origin: (i32, i32),
+    title: &str,
+) -> DrawResult<DB> {
+    let (x, y) = origin;
+    text(area, title, (x, y), 14.0, true, (HPos::Left, VPos::Center))?;
+    for class in crate::data::Class::ALL {
+        let yy = y + 26 * (i32::from(class.label()) + 1);
+        area.draw(&Circle::new(
+            (x + 7, yy),
+            6,
+            class_color(class.label()).filled(),
+        ))?;
+        text(
+            area,
+            class.name(),
+            (x + 20, yy),
+            14.0,
+            false,
+            (HPos::Left, VPos::Center),
+        )?;
+    }
+    Ok(())
+}
+
+/// A 2-D chart on `f64` axes.
+pub(crate) type Chart<'a, 'b, DB> =
+    ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Light grid, tick labels and axis titles in the bundled font.
+pub(crate) fn axes<DB: DrawingBackend>(
+    chart: &mut Chart<'_, '_, DB>,
+    x: &str,
+    y: &str,
+) -> DrawResult<DB> {
+    chart
+        .configure_mesh()
+        .x_desc(x)
+        .y_desc(y)
+        .x_label_formatter(&short_number)
+        .y_label_formatter(&short_number)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15))
+        .bold_line_style(RGBColor(220, 220, 220))
+        .light_line_style(RGBColor(240, 240, 240))
+        .draw()
+}
+
+/// A horizontal reference line at `y` across the chart, labelled at its left end.
+pub(crate) fn hline<DB: DrawingBackend>(
+    chart: &mut Chart<'_, '_, DB>,
+    y: f64,
+    color: &RGBColor,
+    label: &str,
+) -> DrawResult<DB> {
+    let xs = chart.x_range();
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(xs.start, y), (xs.end, y)],
+        color.stroke_width(1),
+    )))?;
+    let x = xs.start + 0.02 * (xs.end - xs.start);
+    chart.draw_series(std::iter::once(Text::new(
+        label.to_string(),
+        (x, y),
+        (FONT, 13)
+            .into_font()
+            .color(color)
+            .pos(Pos::new(HPos::Left, VPos::Bottom)),
+    )))?;
+    Ok(())
+}
+
+/// A tick label without trailing zeros: `2`, `0.815`, `-1500`.
+pub(crate) fn short_number(v: &f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+/// Thousands separated by commas, as the figures' captions print counts.
+pub(crate) fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// About `target` round tick values (steps of 1, 2 or 5 × 10^k) within `[lo, hi]`.
 pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
     if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) || target == 0 {
@@ -207,6 +332,28 @@ mod tests {
         assert_eq!(nice_ticks(3.0, 3.0, 5), vec![3.0]);
         assert_eq!(format_tick(0.6000000000000001, 0.2), "0.6");
         assert_eq!(format_tick(150.0, 50.0), "150");
+    }
+
+    #[test]
+    fn short_tick_labels() {
+        assert_eq!(short_number(&2.0), "2");
+        assert_eq!(short_number(&0.815), "0.815");
+        assert_eq!(short_number(&-1500.0), "-1500");
+        assert_eq!(short_number(&-0.00001), "0");
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(60_000), "60,000");
+        assert_eq!(thousands(600), "600");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn diverging_greys_put_zero_at_mid_grey() {
+        assert_eq!(Scale::Diverging.color(0.0), BLACK);
+        assert_eq!(Scale::Diverging.color(0.5), RGBColor(128, 128, 128));
+        assert_eq!(Scale::Diverging.color(1.0), WHITE);
     }
 
     #[test]

@@ -1,0 +1,145 @@
+//! Result tables written as CSV (for programs) and Markdown (for readers).
+//!
+//! A deliberately small table of formatted cells: results are a few dozen rows, and every
+//! number is formatted once, here, so the CSV and the Markdown always agree. (polars, the
+//! design's DataFrame library, costs over ten minutes of cold build on two cores for what these
+//! files need; it comes in behind a feature where notebooks need DataFrames.)
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::figures::FigureError;
+
+/// A table of formatted cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    columns: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// An empty table with these column names.
+    pub fn new<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> Table {
+        Table {
+            columns: columns.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Appends a row.
+    ///
+    /// # Panics
+    /// If the row's length differs from the number of columns.
+    pub fn push<S: Into<String>>(&mut self, row: impl IntoIterator<Item = S>) {
+        let row: Vec<String> = row.into_iter().map(Into::into).collect();
+        assert_eq!(row.len(), self.columns.len(), "one cell per column");
+        self.rows.push(row);
+    }
+
+    /// The column names.
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// The rows.
+    pub fn rows(&self) -> &[Vec<String>] {
+        &self.rows
+    }
+
+    /// RFC 4180 CSV: cells with commas, quotes or line breaks are quoted.
+    pub fn to_csv(&self) -> String {
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .map(|c| {
+                    if c.contains([',', '"', '\n', '\r']) {
+                        format!("\"{}\"", c.replace('"', "\"\""))
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let mut out = line(&self.columns);
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&line(row));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A GitHub-flavoured Markdown table; pipes in cells are escaped.
+    pub fn to_markdown(&self) -> String {
+        let esc = |c: &String| c.replace('|', "\\|");
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "| {} |",
+            self.columns.iter().map(esc).collect::<Vec<_>>().join(" | ")
+        );
+        let _ = writeln!(out, "|{}", " --- |".repeat(self.columns.len()));
+        for row in &self.rows {
+            let _ = writeln!(
+                out,
+                "| {} |",
+                row.iter().map(esc).collect::<Vec<_>>().join(" | ")
+            );
+        }
+        out
+    }
+}
+
+/// Writes `text` to `dir/name`, atomically, creating `dir`; returns the path.
+pub fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, FigureError> {
+    std::fs::create_dir_all(dir).map_err(|source| FigureError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let path = dir.join(name);
+    crate::figures::write_atomically(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// A proportion as a percentage with two decimals, e.g. `81.72%`.
+pub fn pct(p: f64) -> String {
+    format!("{:.2}%", 100.0 * p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_only_what_needs_quoting() {
+        let mut t = Table::new(["model", "note"]);
+        t.push(["kNN", "k = 5, scaled"]);
+        t.push(["SVM", "said \"fast\""]);
+        assert_eq!(
+            t.to_csv(),
+            "model,note\nkNN,\"k = 5, scaled\"\nSVM,\"said \"\"fast\"\"\"\n"
+        );
+    }
+
+    #[test]
+    fn markdown_has_a_header_rule_and_escapes_pipes() {
+        let mut t = Table::new(["a", "b"]);
+        t.push(["1", "x|y"]);
+        assert_eq!(t.to_markdown(), "| a | b |\n| --- | --- |\n| 1 | x\\|y |\n");
+    }
+
+    #[test]
+    #[should_panic(expected = "one cell per column")]
+    fn rows_must_fill_every_column() {
+        Table::new(["a", "b"]).push(["1"]);
+    }
+
+    #[test]
+    fn text_is_written_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_text(&dir.path().join("results"), "t.csv", "a\n").unwrap();
+        assert_eq!(std::fs::read_to_string(path).unwrap(), "a\n");
+        assert_eq!(pct(0.8172), "81.72%");
+    }
+}

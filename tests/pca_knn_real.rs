@@ -1,0 +1,68 @@
+//! Section 3 of the study on the real data: the PCA facts it reports, and the kNN comparison
+//! with the bars its issue sets. Needs the Debian data package (CI requires it).
+
+mod common;
+
+use fmnist::data::{FashionMnist, LoadOptions};
+use fmnist::pca::Pca;
+use fmnist::study::knn::{run, KnnStudyParams};
+use indicatif::ProgressBar;
+
+fn load() -> Option<FashionMnist> {
+    let dir = common::real_data_dir()?;
+    Some(
+        FashionMnist::load_with(&LoadOptions {
+            data_dir: Some(dir),
+            ..LoadOptions::default()
+        })
+        .unwrap(),
+    )
+}
+
+#[test]
+fn pca_needs_187_components_and_pc1_to_pc4_explain_what_the_study_says() {
+    let Some(data) = load() else { return };
+    let pca = Pca::fit(data.train.images()).unwrap();
+    assert_eq!(pca.components_for(0.95), 187);
+    let ratio = pca.explained_variance_ratio();
+    for (k, study) in [0.290, 0.178, 0.060, 0.050].into_iter().enumerate() {
+        assert!(
+            (ratio[k] - study).abs() < 0.0015,
+            "PC{}: {} vs {study}",
+            k + 1,
+            ratio[k]
+        );
+    }
+    assert!(
+        (ratio.sum() - 1.0).abs() < 1e-9,
+        "ratios of the total variance"
+    );
+}
+
+/// The study's full protocol (10,000 training and test rows, 5-fold CV × 3, k = 1..11): about
+/// ten seconds in a release build on two cores.
+#[test]
+fn knn_on_pca_scores_beats_raw_pixels_and_both_clear_their_bars() {
+    let Some(data) = load() else { return };
+    let pca = Pca::fit(data.train.images()).unwrap();
+    let study = run(
+        &data,
+        &pca,
+        &KnnStudyParams::default(),
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
+    let (raw, pcs) = (
+        study.raw.confusion.accuracy(),
+        study.pca.confusion.accuracy(),
+    );
+    assert!(raw >= 0.810, "raw pixels: {raw}");
+    assert!(pcs >= 0.820, "PCA scores: {pcs}");
+    assert_eq!(study.pca.columns, 187);
+    assert!(study.mcnemar.p_value < 0.05, "{:?}", study.mcnemar);
+    assert_eq!(
+        (study.raw.k(), study.pca.k()),
+        (5, 7),
+        "the study's choices of k"
+    );
+}
