@@ -97,6 +97,36 @@ impl Standardizer {
     }
 }
 
+/// The study's preprocessing of raw pixels for kNN: [`NearZeroVar`] with the study's cuts,
+/// then [`Standardizer`], both fitted on the same training rows; output as `f32` for the
+/// distance products.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PixelPrep {
+    nzv: NearZeroVar,
+    scaler: Standardizer,
+}
+
+impl PixelPrep {
+    /// Fits the filter and the scaler on `rows`.
+    pub fn fit(rows: ArrayView2<'_, u8>) -> PixelPrep {
+        let nzv = NearZeroVar::fit(rows, STUDY_FREQ_CUT, STUDY_UNIQUE_CUT);
+        let scaler = Standardizer::fit(nzv.transform(rows).view());
+        PixelPrep { nzv, scaler }
+    }
+
+    /// Pixels dropped by the filter.
+    pub fn n_dropped(&self) -> usize {
+        self.nzv.n_dropped()
+    }
+
+    /// Filters and scales `rows` with what was learnt at fit time.
+    pub fn apply(&self, rows: ArrayView2<'_, u8>) -> Array2<f32> {
+        self.scaler
+            .transform(self.nzv.transform(rows).view())
+            .mapv(|v| v as f32)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,6 +102,19 @@ pub fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, FigureE
     Ok(path)
 }
 
+/// Thousands separated by commas: `60,000`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// A proportion as a percentage with two decimals, e.g. `81.72%`.
 pub fn pct(p: f64) -> String {
     format!("{:.2}%", 100.0 * p)
@@ -133,6 +146,13 @@ mod tests {
     #[should_panic(expected = "one cell per column")]
     fn rows_must_fill_every_column() {
         Table::new(["a", "b"]).push(["1"]);
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(60_000), "60,000");
+        assert_eq!(thousands(600), "600");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

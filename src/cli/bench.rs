@@ -14,6 +14,11 @@ use clap::Args;
 use fmnist::data::FashionMnist;
 use fmnist::explore::PixelStats;
 use fmnist::figures::{self, ClassHeatmaps, Exemplars, PixelMeanSd};
+use fmnist::models::knn;
+use fmnist::pca::Pca;
+use fmnist::preprocess::PixelPrep;
+use fmnist::report::Table;
+use fmnist::study::knn::KnnStudyParams;
 
 use super::DataArgs;
 
@@ -22,12 +27,14 @@ pub struct BenchArgs {
     /// Runs of each step.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
-    /// Markdown file to write the table into.
+    /// Markdown file to write the table into (a CSV of step ids and medians goes beside it,
+    /// for bench/sklearn_compare.py).
     #[arg(long, default_value = "bench/results.md")]
     out: PathBuf,
 }
 
 struct Timing {
+    id: &'static str,
     step: &'static str,
     seconds: Vec<f64>,
 }
@@ -46,7 +53,7 @@ impl Timing {
 }
 
 fn time<T>(
-    step: &'static str,
+    (id, step): (&'static str, &'static str),
     repeat: u32,
     mut f: impl FnMut() -> Result<T>,
 ) -> Result<(Timing, T)> {
@@ -58,37 +65,99 @@ fn time<T>(
         seconds.push(start.elapsed().as_secs_f64());
     }
     let last = last.expect("repeat is at least 1");
-    Ok((Timing { step, seconds }, last))
+    Ok((Timing { id, step, seconds }, last))
 }
 
 pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
     let repeat = args.repeat;
     let mut rows = Vec::new();
 
-    let (t, data) = time("load + verify all 70,000 images", repeat, || {
+    let (t, data) = time(("load", "load + verify all 70,000 images"), repeat, || {
         data_args.load().map(|(d, _)| d)
     })?;
     rows.push(t);
     let data: FashionMnist = data;
-    let (t, stats) = time("pixel mean and sd, 60,000 images", repeat, || {
-        Ok(PixelStats::of(data.train.images()))
-    })?;
+    let (t, stats) = time(
+        ("pixel_stats", "pixel mean and sd, 60,000 images"),
+        repeat,
+        || Ok(PixelStats::of(data.train.images())),
+    )?;
     rows.push(t);
-    let (t, _) = time("Figures 1-3, PNG + SVG (render only)", repeat, || {
-        let f1 = Exemplars::new(&data.train, 8, 42)?;
-        let f2 = PixelMeanSd::new(&stats);
-        let f3a = ClassHeatmaps::mean_intensity(&data.train);
-        let f3b = ClassHeatmaps::nonwhite_counts(&data.train, 600, 42)?;
-        figures::to_png(&f1)?;
-        figures::to_svg(&f1)?;
-        figures::to_png(&f2)?;
-        figures::to_svg(&f2)?;
-        figures::to_png(&f3a)?;
-        figures::to_svg(&f3a)?;
-        figures::to_png(&f3b)?;
-        figures::to_svg(&f3b)?;
-        Ok(())
-    })?;
+    let (t, _) = time(
+        ("figures_1_3", "Figures 1-3, PNG + SVG (render only)"),
+        repeat,
+        || {
+            let f1 = Exemplars::new(&data.train, 8, 42)?;
+            let f2 = PixelMeanSd::new(&stats);
+            let f3a = ClassHeatmaps::mean_intensity(&data.train);
+            let f3b = ClassHeatmaps::nonwhite_counts(&data.train, 600, 42)?;
+            figures::to_png(&f1)?;
+            figures::to_svg(&f1)?;
+            figures::to_png(&f2)?;
+            figures::to_svg(&f2)?;
+            figures::to_png(&f3a)?;
+            figures::to_svg(&f3a)?;
+            figures::to_png(&f3b)?;
+            figures::to_svg(&f3b)?;
+            Ok(())
+        },
+    )?;
+    rows.push(t);
+
+    let (t, pca) = time(
+        ("pca_fit", "PCA fit, all 784 components, 60,000 images"),
+        repeat,
+        || Ok(Pca::fit(data.train.images())?),
+    )?;
+    rows.push(t);
+    let params = KnnStudyParams::default();
+    let (train, test) = (
+        data.train.first(params.train_rows),
+        data.test.first(params.test_rows),
+    );
+    let y: Vec<u8> = train.labels().to_vec();
+    let (t, _) = time(
+        (
+            "knn_raw_test",
+            "kNN raw pixels: filter + scale + predict 10,000 test (k = 5)",
+        ),
+        repeat,
+        || {
+            let prep = PixelPrep::fit(train.images());
+            let (a, b) = (prep.apply(train.images()), prep.apply(test.images()));
+            Ok(knn::predict(a.view(), &y, b.view(), 5))
+        },
+    )?;
+    rows.push(t);
+    let k = pca.components_for(0.95);
+    let (t, _) = time(
+        (
+            "knn_pca_test",
+            "kNN PCA scores: project + predict 10,000 test (k = 7)",
+        ),
+        repeat,
+        || {
+            let a = pca.transform(train.images(), k)?.mapv(|v| v as f32);
+            let b = pca.transform(test.images(), k)?.mapv(|v| v as f32);
+            Ok(knn::predict(a.view(), &y, b.view(), 7))
+        },
+    )?;
+    rows.push(t);
+    let (t, _) = time(
+        (
+            "knn_study",
+            "kNN study: both CV grids (5-fold x 3, 6 k) + both tests",
+        ),
+        repeat.min(3),
+        || {
+            Ok(fmnist::study::knn::run(
+                &data,
+                &pca,
+                &params,
+                &indicatif::ProgressBar::hidden(),
+            )?)
+        },
+    )?;
     rows.push(t);
 
     let peak = peak_rss_mib();
@@ -126,12 +195,19 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
         )?,
     }
     print!("{table}");
+    let mut csv = Table::new(["step", "median_seconds"]);
+    for row in &rows {
+        csv.push([row.id.to_string(), format!("{:.4}", row.median())]);
+    }
+    let csv_path = args.out.with_extension("csv");
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::write(&args.out, &table)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
-    eprintln!("wrote {}", args.out.display());
+    std::fs::write(&csv_path, csv.to_csv())
+        .with_context(|| format!("cannot write {}", csv_path.display()))?;
+    eprintln!("wrote {} and {}", args.out.display(), csv_path.display());
     Ok(())
 }
 

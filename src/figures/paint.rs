@@ -273,18 +273,7 @@ pub(crate) fn short_number(v: &f64) -> String {
     }
 }
 
-/// Thousands separated by commas, as the figures' captions print counts.
-pub(crate) fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
+pub(crate) use crate::report::thousands;
 
 /// About `target` round tick values (steps of 1, 2 or 5 × 10^k) within `[lo, hi]`.
 pub(crate) fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
@@ -340,13 +329,6 @@ mod tests {
         assert_eq!(short_number(&0.815), "0.815");
         assert_eq!(short_number(&-1500.0), "-1500");
         assert_eq!(short_number(&-0.00001), "0");
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(60_000), "60,000");
-        assert_eq!(thousands(600), "600");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -16,14 +16,14 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use indicatif::ProgressBar;
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::Axis;
 
 use crate::data::{Class, FashionMnist};
 use crate::eval::{ConfusionMatrix, GridSearch, McNemar, StratifiedKFold};
 use crate::models::knn;
 use crate::pca::{Pca, PcaError};
-use crate::preprocess::{NearZeroVar, Standardizer, STUDY_FREQ_CUT, STUDY_UNIQUE_CUT};
-use crate::report::{pct, Table};
+use crate::preprocess::PixelPrep;
+use crate::report::{pct, thousands, Table};
 
 /// The study's numbers for this section, for comparison.
 pub mod paper {
@@ -137,14 +137,14 @@ pub fn run(
         |fold| {
             let fit_rows = raw_images.select(Axis(0), &fold.train);
             let val_rows = raw_images.select(Axis(0), &fold.test);
-            let prep = RawPrep::fit(fit_rows.view());
+            let prep = PixelPrep::fit(fit_rows.view());
             (prep.apply(fit_rows.view()), prep.apply(val_rows.view()))
         },
         || progress.inc(1),
     );
     let cv_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let prep = RawPrep::fit(raw_images);
+    let prep = PixelPrep::fit(raw_images);
     let raw_train = prep.apply(raw_images);
     let raw_test = prep.apply(test.images());
     let raw_pred = knn::predict(raw_train.view(), &y, raw_test.view(), raw_cv.best().params);
@@ -193,31 +193,11 @@ pub fn run(
 
     Ok(KnnStudy {
         mcnemar: crate::eval::mcnemar_exact(&y_test, &raw.predictions, &pca_arm.predictions),
-        dropped_pixels: prep.nzv.n_dropped(),
+        dropped_pixels: prep.n_dropped(),
         params: params.clone(),
         raw,
         pca: pca_arm,
     })
-}
-
-/// The raw-pixel preprocessing, fitted on some training rows.
-struct RawPrep {
-    nzv: NearZeroVar,
-    scaler: Standardizer,
-}
-
-impl RawPrep {
-    fn fit(rows: ArrayView2<'_, u8>) -> RawPrep {
-        let nzv = NearZeroVar::fit(rows, STUDY_FREQ_CUT, STUDY_UNIQUE_CUT);
-        let scaler = Standardizer::fit(nzv.transform(rows).view());
-        RawPrep { nzv, scaler }
-    }
-
-    fn apply(&self, rows: ArrayView2<'_, u8>) -> Array2<f32> {
-        self.scaler
-            .transform(self.nzv.transform(rows).view())
-            .mapv(|v| v as f32)
-    }
 }
 
 impl KnnStudy {
@@ -294,7 +274,7 @@ impl KnnStudy {
                 "confirmed: {better} are more accurate, and McNemar's exact test on the same \
                  {} test images finds the difference significant (p = {:.2e}; {} images right \
                  only with raw pixels, {} only with PCA scores)",
-                self.raw.predictions.len(),
+                thousands(self.raw.predictions.len()),
                 m.p_value,
                 m.only_first,
                 m.only_second
@@ -327,8 +307,8 @@ impl KnnStudy {
              rows (the study scaled its test set with the test set's own statistics). PCA: the \
              {} components that explain {:.0}% of the variance of all 60,000 training images, \
              scores unscaled.\n",
-            p.train_rows,
-            p.test_rows,
+            thousands(p.train_rows),
+            thousands(p.test_rows),
             p.folds,
             p.repeats,
             p.ks,
@@ -400,7 +380,7 @@ impl KnnStudy {
 pub(crate) mod tests {
     use super::*;
     use crate::data::{Origin, Source, Split, PIXELS, SIDE};
-    use ndarray::Array1;
+    use ndarray::{Array1, Array2};
 
     /// Ten classes, each a bright horizontal band at its own height, with noise; the bottom
     /// rows stay white, as an image's border does.
