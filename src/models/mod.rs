@@ -11,7 +11,11 @@
 //! # Ok::<(), fmnist::models::ModelError>(())
 //! ```
 
+pub mod bayes;
+pub mod forest;
 pub mod knn;
+pub mod logistic;
+pub mod svm;
 
 use ndarray::{Array2, ArrayView2};
 use thiserror::Error;
