@@ -14,12 +14,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use fmnist::data::{Class, FashionMnist, LoadOptions, DEFAULT_MIRROR};
 use fmnist::explore::PixelStats;
 use fmnist::figures::{
-    self, ClassHeatmaps, Exemplars, Figure, Format, KnnTuning, PcaComponents, PcaProjection,
-    PcaScree, PixelMeanSd, Reconstructions,
+    self, ClassAccuracy, ClassHeatmaps, ConfusionHeatmaps, Exemplars, Figure, Format, KnnTuning,
+    PcaComponents, PcaProjection, PcaScree, PixelMeanSd, Reconstructions,
 };
 use fmnist::pca::Pca;
 use fmnist::report;
 use fmnist::study::knn::{KnnStudy, KnnStudyParams};
+use fmnist::study::table1::{Table1, Table1Params};
 
 #[path = "cli/bench.rs"]
 mod bench;
@@ -78,6 +79,9 @@ enum Command {
     Data,
     /// Draw the study's figures.
     Figures(FiguresArgs),
+    /// Section 2: five classifiers on the 84 engineered features (Table 1 and Figure 4,
+    /// results/table1.csv and table1.md).
+    Table1(Table1Args),
     /// Section 3.2: kNN on raw pixels against kNN on PCA scores (Figures 9 and 10,
     /// results/knn.csv and knn.md).
     Knn(KnnArgs),
@@ -87,8 +91,8 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct FiguresArgs {
-    /// Figures to draw, by the study's numbering (3 draws both variants of Figure 3; 9 and
-    /// 10 run the kNN study).
+    /// Figures to draw, by the study's numbering (3 draws both variants of Figure 3; 4 runs
+    /// the section-2 study, about a minute and a half; 9 and 10 run the kNN study).
     #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7,8,9,10",
           value_parser = clap::value_parser!(u8).range(1..=10))]
     only: Vec<u8>,
@@ -107,6 +111,28 @@ struct FiguresArgs {
     /// Components used for the reconstructions of Figure 8 (the study: 187, 95% of the variance).
     #[arg(long, default_value_t = 187)]
     components: usize,
+}
+
+#[derive(Debug, Args)]
+struct Table1Args {
+    /// Directory for table1.csv, table1_timings.csv and table1.md.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Directory for Figure 4 and the confusion heat maps.
+    #[arg(long, default_value = "figures")]
+    figures: PathBuf,
+    /// Figure formats, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "png,svg")]
+    format: Vec<Format>,
+    /// Training images sampled per class (the study: 1,001).
+    #[arg(long, default_value_t = 1_001)]
+    per_class: usize,
+    /// Test rows (the first N test images; the study: all 10,000).
+    #[arg(long, default_value_t = 10_000)]
+    test_rows: usize,
+    /// Trees in the random forest (the study: 500).
+    #[arg(long, default_value_t = 500)]
+    trees: usize,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +169,7 @@ fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Data => data(&cli.data),
         Command::Figures(args) => draw_figures(&cli.data, args, cli.seed),
+        Command::Table1(args) => table1(&cli.data, args, cli.seed),
         Command::Knn(args) => knn(&cli.data, args, cli.seed),
         Command::Bench(args) => bench::run(&cli.data, args),
     }
@@ -196,9 +223,30 @@ struct Shared<'a> {
     seed: u64,
     pca: Option<Pca>,
     knn: Option<KnnStudy>,
+    table1: Option<Table1>,
 }
 
-impl Shared<'_> {
+impl<'a> Shared<'a> {
+    fn new(data: &'a FashionMnist, seed: u64) -> Self {
+        Shared {
+            data,
+            seed,
+            pca: None,
+            knn: None,
+            table1: None,
+        }
+    }
+
+    fn table1(&mut self, params: &Table1Params) -> Result<&Table1> {
+        if self.table1.is_none() {
+            let bar = progress_bar();
+            let t = fmnist::study::table1::run(self.data, params, &bar)?;
+            bar.finish_and_clear();
+            self.table1 = Some(t);
+        }
+        Ok(self.table1.as_ref().expect("just run"))
+    }
+
     fn pca(&mut self) -> Result<&Pca> {
         if self.pca.is_none() {
             self.pca =
@@ -246,12 +294,7 @@ fn draw_figures(args: &DataArgs, fig: &FiguresArgs, seed: u64) -> Result<()> {
     let mut only = fig.only.clone();
     only.sort_unstable();
     only.dedup();
-    let mut shared = Shared {
-        data: &data,
-        seed,
-        pca: None,
-        knn: None,
-    };
+    let mut shared = Shared::new(&data, seed);
     let (out, formats) = (&fig.out, &fig.format);
     let mut written = Vec::new();
     for number in only {
@@ -332,6 +375,52 @@ fn draw_figures(args: &DataArgs, fig: &FiguresArgs, seed: u64) -> Result<()> {
     Ok(())
 }
 
+/// Figure 4 and the confusion heat maps of the section-2 models.
+fn table1_figures(t: &Table1) -> (ClassAccuracy, ConfusionHeatmaps) {
+    let svm = t.svm();
+    (
+        ClassAccuracy::new(
+            "fig04_svm_accuracy_by_class",
+            "SVM (radial), engineered features",
+            &svm.confusion,
+        ),
+        ConfusionHeatmaps::new(
+            "fig04_confusion_engineered_features",
+            "Confusion matrices of the section-2 models (84 engineered features)",
+            t.models
+                .iter()
+                .map(|m| (m.name.to_string(), m.confusion.clone()))
+                .collect(),
+        ),
+    )
+}
+
+fn table1(args: &DataArgs, a: &Table1Args, seed: u64) -> Result<()> {
+    let (data, _) = args.load()?;
+    let params = Table1Params {
+        per_class: a.per_class,
+        test_rows: a.test_rows,
+        trees: a.trees,
+        seed,
+        ..Table1Params::default()
+    };
+    let mut shared = Shared::new(&data, seed);
+    let t = shared.table1(&params)?;
+    let mut written = vec![
+        report::write_text(&a.out, "table1.csv", &t.table().to_csv())?,
+        report::write_text(&a.out, "table1_timings.csv", &t.timings().to_csv())?,
+        report::write_text(&a.out, "table1.md", &t.markdown())?,
+    ];
+    let (accuracy, confusion) = table1_figures(t);
+    save(&accuracy, &a.figures, &a.format, &mut written)?;
+    save(&confusion, &a.figures, &a.format, &mut written)?;
+    print!("{}", t.table().to_markdown());
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
 fn knn(args: &DataArgs, knn: &KnnArgs, seed: u64) -> Result<()> {
     let (data, _) = args.load()?;
     let params = KnnStudyParams {
@@ -340,12 +429,7 @@ fn knn(args: &DataArgs, knn: &KnnArgs, seed: u64) -> Result<()> {
         seed,
         ..KnnStudyParams::default()
     };
-    let mut shared = Shared {
-        data: &data,
-        seed,
-        pca: None,
-        knn: None,
-    };
+    let mut shared = Shared::new(&data, seed);
     let study = shared.knn(&params)?;
     let mut written = vec![
         report::write_text(&knn.out, "knn.csv", &study.table().to_csv())?,

@@ -267,6 +267,7 @@ fn help_is_available_everywhere() {
         &["--help"][..],
         &["data", "--help"],
         &["figures", "--help"],
+        &["table1", "--help"],
         &["knn", "--help"],
         &["bench", "--help"],
     ] {
@@ -384,4 +385,46 @@ fn the_knn_study_writes_identical_results_for_the_same_seed() {
     assert!(a.path().join("figures/fig09_knn_k_raw.png").is_file());
     assert!(a.path().join("figures/fig10_knn_k_pca.png").is_file());
     assert!(a.path().join("results/knn.md").is_file());
+}
+
+#[test]
+fn table1_on_a_small_run_writes_identical_tables_and_its_figures() {
+    let Some(dir) = common::real_data_dir() else {
+        return;
+    };
+    let run = |out: &Path| {
+        let o = fmnist(&[
+            "table1",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--per-class",
+            "60",
+            "--test-rows",
+            "300",
+            "--trees",
+            "20",
+            "--out",
+            out.join("results").to_str().unwrap(),
+            "--figures",
+            out.join("figures").to_str().unwrap(),
+            "--format",
+            "png",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read(out.join("results/table1.csv")).unwrap()
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = run(a.path());
+    assert_eq!(first, run(b.path()), "same seed, same bytes");
+    let csv = String::from_utf8(first).unwrap();
+    assert_eq!(csv.lines().count(), 7, "a header and six models");
+    assert!(a
+        .path()
+        .join("figures/fig04_svm_accuracy_by_class.png")
+        .is_file());
+    assert!(a
+        .path()
+        .join("figures/fig04_confusion_engineered_features.png")
+        .is_file());
+    assert!(a.path().join("results/table1_timings.csv").is_file());
 }

@@ -12,6 +12,7 @@
 
 mod exploration;
 mod knn;
+mod models;
 mod paint;
 mod pca;
 
@@ -28,6 +29,7 @@ use thiserror::Error;
 
 pub use exploration::{ClassHeatmaps, Exemplars, PixelMeanSd};
 pub use knn::KnnTuning;
+pub use models::{ClassAccuracy, ConfusionHeatmaps};
 pub use pca::{PcaComponents, PcaProjection, PcaScree, Reconstructions};
 
 /// What `draw` returns: plotters' error for the backend in use.

@@ -364,6 +364,15 @@ impl KnnStudy {
             ]);
         }
         md.push_str(&t.to_markdown());
+        for arm in [&self.raw, &self.pca] {
+            let _ = writeln!(
+                md,
+                "\n## Confusion matrix, {} (k = {}; rows: actual, columns: predicted)\n",
+                arm.name,
+                arm.k()
+            );
+            md.push_str(&confusion_table(&arm.confusion).to_markdown());
+        }
         let _ = writeln!(md, "\n## Time on this machine\n");
         for arm in [&self.raw, &self.pca] {
             let _ = writeln!(
@@ -374,6 +383,18 @@ impl KnnStudy {
         }
         md
     }
+}
+
+/// A confusion matrix as a table: one row per actual class, one column per predicted class.
+pub fn confusion_table(cm: &ConfusionMatrix) -> Table {
+    let mut t = Table::new(
+        std::iter::once("actual \\ predicted").chain(Class::ALL.iter().map(|c| c.name())),
+    );
+    for class in Class::ALL {
+        let row = &cm.counts[usize::from(class.label())];
+        t.push(std::iter::once(class.name().to_string()).chain(row.iter().map(u64::to_string)));
+    }
+    t
 }
 
 #[cfg(test)]
@@ -447,6 +468,7 @@ pub(crate) mod tests {
         assert_eq!(csv.lines().count(), 3);
         let md = study.markdown();
         assert!(md.contains("## Test accuracy") && md.contains("Ankle boot"));
+        assert!(md.contains("## Confusion matrix, raw pixels"));
         assert!(study.verdict().contains("McNemar"));
     }
 

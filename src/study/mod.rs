@@ -3,3 +3,4 @@
 //! these, so they cannot drift apart.
 
 pub mod knn;
+pub mod table1;
