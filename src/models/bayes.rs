@@ -38,9 +38,11 @@ pub struct BayesParams {
 /// One feature's density within one class.
 #[derive(Debug, Clone)]
 enum Marginal {
+    /// `log_norm − (x − mean)² · half_precision`.
     Gaussian {
         mean: f64,
-        var: f64,
+        half_precision: f64,
+        log_norm: f64,
     },
     Kernel {
         lo: f64,
@@ -52,9 +54,11 @@ enum Marginal {
 impl Marginal {
     fn log_density(&self, x: f64) -> f64 {
         match self {
-            Marginal::Gaussian { mean, var } => {
-                -0.5 * ((x - mean).powi(2) / var + (2.0 * std::f64::consts::PI * var).ln())
-            }
+            Marginal::Gaussian {
+                mean,
+                half_precision,
+                log_norm,
+            } => log_norm - (x - mean).powi(2) * half_precision,
             Marginal::Kernel { lo, step, values } => {
                 let pos = (x - lo) / step;
                 let d = if pos < 0.0 || pos > (values.len() - 1) as f64 {
@@ -151,10 +155,14 @@ impl Fit for BayesParams {
                 let xc = x.select(Axis(0), &rows);
                 xc.axis_iter(Axis(1))
                     .map(|col| match self.density {
-                        Density::Gaussian => Marginal::Gaussian {
-                            mean: col.mean().unwrap_or(0.0),
-                            var: col.var(0.0) + smoothing,
-                        },
+                        Density::Gaussian => {
+                            let var = col.var(0.0) + smoothing;
+                            Marginal::Gaussian {
+                                mean: col.mean().unwrap_or(0.0),
+                                half_precision: 0.5 / var,
+                                log_norm: -0.5 * (2.0 * std::f64::consts::PI * var).ln(),
+                            }
+                        }
                         Density::Kernel => {
                             let mut v = col.to_vec();
                             v.sort_by(f64::total_cmp);

@@ -21,6 +21,7 @@ use ndarray::{Array2, ArrayView2};
 use thiserror::Error;
 
 use crate::data::N_CLASSES;
+use crate::preprocess::Standardizer;
 
 /// Why a model could not be fitted.
 #[derive(Debug, Error)]
@@ -50,6 +51,60 @@ pub trait Classifier: Send + Sync {
     /// Class probabilities (`n × 10`), for models that have them.
     fn predict_proba(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
         None
+    }
+}
+
+/// Any model fitted on inputs centred and scaled with its training rows' statistics, as caret's
+/// `preProcess = c("center", "scale")` does; the same scaling is applied before predicting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scaled<P>(pub P);
+
+/// A model fitted by [`Scaled`].
+#[derive(Debug, Clone)]
+pub struct ScaledModel<M> {
+    scaler: Standardizer,
+    model: M,
+}
+
+impl<P: Fit> Fit for Scaled<P> {
+    type Model = ScaledModel<P::Model>;
+
+    fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Self::Model, ModelError> {
+        let scaler = Standardizer::fit(x);
+        let model = self.0.fit(scaler.transform(x).view(), y)?;
+        Ok(ScaledModel { scaler, model })
+    }
+}
+
+impl<M: Classifier> Classifier for ScaledModel<M> {
+    fn predict(&self, x: ArrayView2<'_, f64>) -> Vec<u8> {
+        self.model.predict(self.scaler.transform(x).view())
+    }
+
+    fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
+        self.model.predict_proba(self.scaler.transform(x).view())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn scaling_lets_a_small_feature_count() {
+        // Column 0 decides the class but is tiny next to the noise of column 1.
+        let x = array![[0.0, 500.0], [0.01, -400.0], [1.0, 450.0], [1.01, -350.0]];
+        let y = [2, 2, 5, 5];
+        let query = array![[0.02, 300.0], [0.99, -300.0]];
+        let raw = knn::KnnParams { k: 1 }.fit(x.view(), &y).unwrap();
+        assert_eq!(
+            raw.predict(query.view()),
+            [5, 5],
+            "unscaled, the noise decides"
+        );
+        let scaled = Scaled(knn::KnnParams { k: 1 }).fit(x.view(), &y).unwrap();
+        assert_eq!(scaled.predict(query.view()), [2, 5]);
     }
 }
 

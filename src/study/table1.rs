@@ -24,7 +24,7 @@ use crate::models::forest::ForestParams;
 use crate::models::knn::{self, KnnParams};
 use crate::models::logistic::LogisticParams;
 use crate::models::svm::{self, Gamma, SvmParams};
-use crate::models::{Classifier, Fit, ModelError};
+use crate::models::{Classifier, Fit, ModelError, Scaled};
 use crate::preprocess::Standardizer;
 use crate::report::{pct, thousands, Table};
 use crate::study::knn::confusion_table;
@@ -287,7 +287,7 @@ pub fn run(
     models.push(finish(
         "k-NN",
         3,
-        &ScaledKnn(KnnParams { k }),
+        &Scaled(KnnParams { k }),
         format!("k = {k}, centred and scaled"),
         grid_of(&g, |k| format!("k = {k}")),
         g.best,
@@ -321,32 +321,6 @@ pub fn run(
         params: params.clone(),
         models,
     })
-}
-
-/// kNN on features centred and scaled with the training rows' statistics.
-#[derive(Debug, Clone, Copy)]
-struct ScaledKnn(KnnParams);
-
-/// A fitted [`ScaledKnn`].
-struct ScaledKnnModel {
-    scaler: Standardizer,
-    knn: knn::Knn,
-}
-
-impl Fit for ScaledKnn {
-    type Model = ScaledKnnModel;
-
-    fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<ScaledKnnModel, ModelError> {
-        let scaler = Standardizer::fit(x);
-        let knn = self.0.fit(scaler.transform(x).view(), y)?;
-        Ok(ScaledKnnModel { scaler, knn })
-    }
-}
-
-impl Classifier for ScaledKnnModel {
-    fn predict(&self, x: ArrayView2<'_, f64>) -> Vec<u8> {
-        self.knn.predict(self.scaler.transform(x).view())
-    }
 }
 
 impl Table1 {
