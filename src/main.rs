@@ -79,6 +79,9 @@ enum Command {
     Data,
     /// Draw the study's figures.
     Figures(FiguresArgs),
+    /// Write the 84 engineered features of the study's training sample and of the test
+    /// images as CSV (label first), for other tools.
+    Features(FeaturesArgs),
     /// Section 2: five classifiers on the 84 engineered features (Table 1 and Figure 4,
     /// results/table1.csv and table1.md).
     Table1(Table1Args),
@@ -111,6 +114,20 @@ struct FiguresArgs {
     /// Components used for the reconstructions of Figure 8 (the study: 187, 95% of the variance).
     #[arg(long, default_value_t = 187)]
     components: usize,
+}
+
+#[derive(Debug, Args)]
+struct FeaturesArgs {
+    /// Directory for features_train.csv and features_test.csv.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Training images sampled per class (the study: 1,001).
+    #[arg(long, default_value_t = 1_001)]
+    per_class: usize,
+    /// Use the study code's row/column summaries (rows entirely non-white) instead of the
+    /// text's (rows entirely white).
+    #[arg(long)]
+    code_summaries: bool,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +186,7 @@ fn run(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Data => data(&cli.data),
         Command::Figures(args) => draw_figures(&cli.data, args, cli.seed),
+        Command::Features(args) => features(&cli.data, args, cli.seed),
         Command::Table1(args) => table1(&cli.data, args, cli.seed),
         Command::Knn(args) => knn(&cli.data, args, cli.seed),
         Command::Bench(args) => bench::run(&cli.data, args),
@@ -371,6 +389,36 @@ fn draw_figures(args: &DataArgs, fig: &FiguresArgs, seed: u64) -> Result<()> {
     }
     for path in written {
         println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn features(args: &DataArgs, a: &FeaturesArgs, seed: u64) -> Result<()> {
+    use fmnist::features::{feature_names, FeatureParams, LineSummary};
+    let (data, _) = args.load()?;
+    let builder = FeatureParams::default().with_line_summary(if a.code_summaries {
+        LineSummary::AllInked
+    } else {
+        LineSummary::AllWhite
+    });
+    let sample = data.train.stratified_sample(a.per_class, seed)?;
+    for (name, split) in [
+        ("features_train.csv", &sample),
+        ("features_test.csv", &data.test),
+    ] {
+        let x = builder.transform(split.images());
+        let mut t = report::Table::new(
+            std::iter::once("label").chain(feature_names().iter().map(String::as_str)),
+        );
+        for (row, &label) in x.rows().into_iter().zip(split.labels()) {
+            t.push(
+                std::iter::once(label.to_string()).chain(row.iter().map(|v| format!("{v:.10}"))),
+            );
+        }
+        println!(
+            "wrote {}",
+            report::write_text(&a.out, name, &t.to_csv())?.display()
+        );
     }
     Ok(())
 }

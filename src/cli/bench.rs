@@ -13,12 +13,20 @@ use clap::Args;
 
 use fmnist::data::FashionMnist;
 use fmnist::explore::PixelStats;
+use fmnist::features::FeatureParams;
 use fmnist::figures::{self, ClassHeatmaps, Exemplars, PixelMeanSd};
-use fmnist::models::knn;
+use fmnist::models::bayes::{BayesParams, Density};
+use fmnist::models::forest::ForestParams;
+use fmnist::models::knn::{self, KnnParams};
+use fmnist::models::logistic::LogisticParams;
+use fmnist::models::svm::{Gamma, SvmParams};
+use fmnist::models::{Classifier, Fit, Scaled};
 use fmnist::pca::Pca;
 use fmnist::preprocess::PixelPrep;
 use fmnist::report::Table;
 use fmnist::study::knn::KnnStudyParams;
+use fmnist::study::table1::Table1Params;
+use ndarray::Array2;
 
 use super::DataArgs;
 
@@ -160,6 +168,96 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
     )?;
     rows.push(t);
 
+    // Section 2: one fit + predict of each model at the study's chosen settings.
+    let sample = data.train.stratified_sample(1_001, 42)?;
+    let builder = FeatureParams::default();
+    let (t, (fx, ft)) = time(
+        ("features", "84 engineered features, 10,010 + 10,000 images"),
+        repeat,
+        || {
+            Ok((
+                builder.transform(sample.images()),
+                builder.transform(data.test.images()),
+            ))
+        },
+    )?;
+    rows.push(t);
+    let fy = sample.labels().to_vec();
+    let svm = SvmParams {
+        c: 8.0,
+        gamma: Gamma::Sigest { seed: 42 },
+    };
+    rows.push(fit_predict(
+        ("svm", "SVM (radial) C = 8: fit + predict"),
+        repeat,
+        &svm,
+        &fx,
+        &fy,
+        &ft,
+    )?);
+    rows.push(fit_predict(
+        ("logistic", "multinomial logistic, decay 1: fit + predict"),
+        repeat,
+        &LogisticParams::new(1.0),
+        &fx,
+        &fy,
+        &ft,
+    )?);
+    rows.push(fit_predict(
+        ("forest", "random forest 500 trees, mtry 9: fit + predict"),
+        repeat,
+        &ForestParams::study(84, 42),
+        &fx,
+        &fy,
+        &ft,
+    )?);
+    rows.push(fit_predict(
+        (
+            "knn_features",
+            "kNN k = 7 on scaled features: fit + predict",
+        ),
+        repeat,
+        &Scaled(KnnParams { k: 7 }),
+        &fx,
+        &fy,
+        &ft,
+    )?);
+    rows.push(fit_predict(
+        ("nb_gaussian", "naive Bayes, Gaussian: fit + predict"),
+        repeat,
+        &BayesParams {
+            density: Density::Gaussian,
+        },
+        &fx,
+        &fy,
+        &ft,
+    )?);
+    rows.push(fit_predict(
+        ("nb_kernel", "naive Bayes, kernel: fit + predict"),
+        repeat,
+        &BayesParams {
+            density: Density::Kernel,
+        },
+        &fx,
+        &fy,
+        &ft,
+    )?);
+    let (t, _) = time(
+        (
+            "table1",
+            "Table 1: every grid, 10-fold CV, refits and tests",
+        ),
+        1,
+        || {
+            Ok(fmnist::study::table1::run(
+                &data,
+                &Table1Params::default(),
+                &indicatif::ProgressBar::hidden(),
+            )?)
+        },
+    )?;
+    rows.push(t);
+
     let peak = peak_rss_mib();
     let mut table = String::new();
     writeln!(
@@ -209,6 +307,20 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
         .with_context(|| format!("cannot write {}", csv_path.display()))?;
     eprintln!("wrote {} and {}", args.out.display(), csv_path.display());
     Ok(())
+}
+
+fn fit_predict<P: Fit>(
+    step: (&'static str, &'static str),
+    repeat: u32,
+    params: &P,
+    x: &Array2<f64>,
+    y: &[u8],
+    test: &Array2<f64>,
+) -> Result<Timing> {
+    let (t, _) = time(step, repeat, || {
+        Ok(params.fit(x.view(), y)?.predict(test.view()))
+    })?;
+    Ok(t)
 }
 
 /// The process's peak resident set size (Linux `VmHWM`), in MiB.
