@@ -143,33 +143,41 @@ impl Fit for BayesParams {
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<NaiveBayes, ModelError> {
         super::check_training(x, y)?;
         let classes: Vec<u8> = (0..N_CLASSES as u8).filter(|c| y.contains(c)).collect();
+        // Row-wise statistics (`var_axis` over rows) run along contiguous memory.
         let smoothing = 1e-9
-            * x.axis_iter(Axis(1))
-                .map(|c| c.var(0.0))
-                .fold(0.0, f64::max)
+            * x.var_axis(Axis(0), 0.0)
+                .fold(0.0f64, |m, &v| m.max(v))
                 .max(f64::MIN_POSITIVE);
         let marginals = classes
             .par_iter()
             .map(|&c| {
                 let rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == c).collect();
                 let xc = x.select(Axis(0), &rows);
-                xc.axis_iter(Axis(1))
-                    .map(|col| match self.density {
-                        Density::Gaussian => {
-                            let var = col.var(0.0) + smoothing;
-                            Marginal::Gaussian {
-                                mean: col.mean().unwrap_or(0.0),
-                                half_precision: 0.5 / var,
-                                log_norm: -0.5 * (2.0 * std::f64::consts::PI * var).ln(),
-                            }
-                        }
-                        Density::Kernel => {
+                match self.density {
+                    Density::Gaussian => {
+                        let mean = xc.mean_axis(Axis(0)).expect("a class has rows");
+                        let var = xc.var_axis(Axis(0), 0.0);
+                        mean.iter()
+                            .zip(&var)
+                            .map(|(&mean, &v)| {
+                                let var = v + smoothing;
+                                Marginal::Gaussian {
+                                    mean,
+                                    half_precision: 0.5 / var,
+                                    log_norm: -0.5 * (2.0 * std::f64::consts::PI * var).ln(),
+                                }
+                            })
+                            .collect()
+                    }
+                    Density::Kernel => xc
+                        .axis_iter(Axis(1))
+                        .map(|col| {
                             let mut v = col.to_vec();
                             v.sort_by(f64::total_cmp);
                             kernel_density(&v)
-                        }
-                    })
-                    .collect()
+                        })
+                        .collect(),
+                }
             })
             .collect();
         let log_prior = classes
@@ -185,18 +193,18 @@ impl Fit for BayesParams {
 }
 
 impl NaiveBayes {
-    fn log_posterior(&self, row: ArrayView1<'_, f64>) -> Vec<f64> {
-        self.marginals
-            .iter()
-            .zip(&self.log_prior)
-            .map(|(ms, prior)| {
-                prior
-                    + ms.iter()
-                        .zip(row)
-                        .map(|(m, &v)| m.log_density(v))
-                        .sum::<f64>()
-            })
-            .collect()
+    /// Log posterior (up to a constant) of each class seen in training, in `classes` order;
+    /// the first `classes.len()` entries are used.
+    fn log_posterior(&self, row: ArrayView1<'_, f64>) -> [f64; N_CLASSES] {
+        let mut out = [f64::NEG_INFINITY; N_CLASSES];
+        for ((o, ms), prior) in out.iter_mut().zip(&self.marginals).zip(&self.log_prior) {
+            *o = prior
+                + ms.iter()
+                    .zip(row)
+                    .map(|(m, &v)| m.log_density(v))
+                    .sum::<f64>();
+        }
+        out
     }
 }
 
@@ -206,7 +214,8 @@ impl Classifier for NaiveBayes {
             .into_par_iter()
             .map(|row| {
                 let lp = self.log_posterior(row);
-                let best = (0..lp.len()).fold(0, |b, i| if lp[i] > lp[b] { i } else { b });
+                let best =
+                    (0..self.classes.len()).fold(0, |b, i| if lp[i] > lp[b] { i } else { b });
                 self.classes[best]
             })
             .collect()

@@ -19,9 +19,9 @@ use crate::data::N_CLASSES;
 use crate::eval::{Fold, GridPoint, GridSearch};
 use crate::linalg;
 
-/// Query rows per distance block: 256 keeps a block of distances to 10,000 training rows
-/// (10 MB) near the cache for the selection that follows; 1,024 was 40% slower.
-const BLOCK: usize = 256;
+/// Query rows per distance block. Measured on 10,000 × 10,000 (raw pixels and features):
+/// 512 is as fast as 1,024 for both, and 256 is 20% slower on raw pixels.
+const BLOCK: usize = 512;
 
 /// The hyperparameter of k-nearest neighbours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
