@@ -86,28 +86,6 @@ impl<M: Classifier> Classifier for ScaledModel<M> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ndarray::array;
-
-    #[test]
-    fn scaling_lets_a_small_feature_count() {
-        // Column 0 decides the class but is tiny next to the noise of column 1.
-        let x = array![[0.0, 500.0], [0.01, -400.0], [1.0, 450.0], [1.01, -350.0]];
-        let y = [2, 2, 5, 5];
-        let query = array![[0.02, 300.0], [0.99, -300.0]];
-        let raw = knn::KnnParams { k: 1 }.fit(x.view(), &y).unwrap();
-        assert_eq!(
-            raw.predict(query.view()),
-            [5, 5],
-            "unscaled, the noise decides"
-        );
-        let scaled = Scaled(knn::KnnParams { k: 1 }).fit(x.view(), &y).unwrap();
-        assert_eq!(scaled.predict(query.view()), [2, 5]);
-    }
-}
-
 /// Checks what every model needs of its training data.
 pub(crate) fn check_training(x: ArrayView2<'_, f64>, y: &[u8]) -> Result<(), ModelError> {
     if x.nrows() == 0 {
@@ -129,4 +107,26 @@ pub(crate) fn check_training(x: ArrayView2<'_, f64>, y: &[u8]) -> Result<(), Mod
         return Err(ModelError::InvalidData("non-finite values".into()));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn scaling_lets_a_small_feature_count() {
+        // Column 0 decides the class but is tiny next to the noise of column 1.
+        let x = array![[0.0, 500.0], [0.01, -400.0], [1.0, 450.0], [1.01, -350.0]];
+        let y = [2, 2, 5, 5];
+        let query = array![[0.02, 300.0], [0.99, -300.0]];
+        let raw = knn::KnnParams { k: 1 }.fit(x.view(), &y).unwrap();
+        assert_eq!(
+            raw.predict(query.view()),
+            [5, 5],
+            "unscaled, the noise decides"
+        );
+        let scaled = Scaled(knn::KnnParams { k: 1 }).fit(x.view(), &y).unwrap();
+        assert_eq!(scaled.predict(query.view()), [2, 5]);
+    }
 }
