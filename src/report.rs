@@ -1,9 +1,11 @@
 //! Result tables written as CSV (for programs) and Markdown (for readers).
 //!
 //! A deliberately small table of formatted cells: results are a few dozen rows, and every
-//! number is formatted once, here, so the CSV and the Markdown always agree. (polars, the
-//! design's DataFrame library, costs over ten minutes of cold build on two cores for what these
-//! files need; it comes in behind a feature where notebooks need DataFrames.)
+//! number is formatted once, here, so the CSV and the Markdown always agree. polars, the
+//! design's DataFrame library, is one cargo feature away (`--features polars`,
+//! [`Table::to_dataframe`]) for notebooks that want to query results; it is not a default
+//! dependency because even with only its `fmt` and `csv` features it added 3 min 43 s to a cold
+//! release build on two cores (measured), for files that a few lines of code write exactly.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -91,6 +93,29 @@ impl Table {
     }
 }
 
+#[cfg(feature = "polars")]
+impl Table {
+    /// The table as a polars DataFrame: a column whose every cell parses as a number becomes
+    /// `f64`, any other column stays text.
+    pub fn to_dataframe(&self) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+        use polars::prelude::{Column, DataFrame};
+        let columns = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let cells: Vec<&str> = self.rows.iter().map(|r| r[j].as_str()).collect();
+                let numbers: Option<Vec<f64>> = cells.iter().map(|c| c.parse().ok()).collect();
+                match numbers {
+                    Some(values) => Column::new(name.as_str().into(), values),
+                    None => Column::new(name.as_str().into(), cells),
+                }
+            })
+            .collect();
+        DataFrame::new(columns)
+    }
+}
+
 /// Writes `text` to `dir/name`, atomically, creating `dir`; returns the path.
 pub fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, FigureError> {
     std::fs::create_dir_all(dir).map_err(|source| FigureError::Write {
@@ -146,6 +171,24 @@ mod tests {
     #[should_panic(expected = "one cell per column")]
     fn rows_must_fill_every_column() {
         Table::new(["a", "b"]).push(["1"]);
+    }
+
+    #[cfg(feature = "polars")]
+    #[test]
+    fn a_table_becomes_a_dataframe_with_numeric_columns() {
+        let mut t = Table::new(["model", "accuracy"]);
+        t.push(["SVM", "0.8519"]);
+        t.push(["k-NN", "0.7983"]);
+        let df = t.to_dataframe().unwrap();
+        assert_eq!(df.shape(), (2, 2));
+        assert_eq!(
+            df.column("accuracy").unwrap().dtype(),
+            &polars::prelude::DataType::Float64
+        );
+        assert_eq!(
+            df.column("model").unwrap().dtype(),
+            &polars::prelude::DataType::String
+        );
     }
 
     #[test]
