@@ -135,6 +135,7 @@ fn cv<P>(
     y: &[u8],
     folds: &[Fold],
     grid: &[P],
+    progress: &ProgressBar,
 ) -> Result<GridSearch<P>, ModelError>
 where
     P: Fit + Clone + Sync,
@@ -143,10 +144,9 @@ where
         let y_fit: Vec<u8> = fold.train.iter().map(|&i| y[i]).collect();
         let y_val: Vec<u8> = fold.test.iter().map(|&i| y[i]).collect();
         let model = p.fit(x.select(Axis(0), &fold.train).view(), &y_fit)?;
-        Ok(accuracy(
-            &y_val,
-            &model.predict(x.select(Axis(0), &fold.test).view()),
-        ))
+        let acc = accuracy(&y_val, &model.predict(x.select(Axis(0), &fold.test).view()));
+        progress.inc(1);
+        Ok(acc)
     })
 }
 
@@ -182,7 +182,8 @@ fn finish<P: Fit>(
     })
 }
 
-/// Runs the section-2 study. `progress` advances once per model.
+/// Runs the section-2 study. `progress` advances once per fold of every grid point (the SVM's
+/// and kNN's grids advance once per fold, all their points at once) and once per final fit.
 pub fn run(
     data: &FashionMnist,
     params: &Table1Params,
@@ -200,13 +201,23 @@ pub fn run(
     let yt = test.labels().to_vec();
     let data4 = (x.view(), y.as_slice(), xt.view(), yt.as_slice());
     let folds = StratifiedKFold::new(params.folds, params.seed).split(&y);
-    progress.set_length(6);
+    let per_grid = |points: usize| (points * folds.len()) as u64;
+    progress.set_length(
+        per_grid(1) // SVM: every cost per fold
+            + per_grid(params.decays.len())
+            + per_grid(1) // forest
+            + per_grid(1) // kNN: every k per fold
+            + per_grid(2) // naive Bayes, two densities
+            + 6, // final fits
+    );
     let mut models = Vec::new();
 
     progress.set_message("SVM (radial)");
     let start = Instant::now();
     let gamma = Gamma::Sigest { seed: params.seed };
-    let g = svm::cross_validate(x.view(), &y, &folds, &params.svm_costs, gamma, || {})?;
+    let g = svm::cross_validate(x.view(), &y, &folds, &params.svm_costs, gamma, || {
+        progress.inc(1)
+    })?;
     let best = SvmParams {
         c: g.best().params,
         gamma,
@@ -234,7 +245,7 @@ pub fn run(
         .iter()
         .map(|&d| LogisticParams::new(d))
         .collect();
-    let g = cv(x.view(), &y, &folds, &grid)?;
+    let g = cv(x.view(), &y, &folds, &grid, progress)?;
     models.push(finish(
         "Multinomial logistic regression",
         1,
@@ -253,7 +264,7 @@ pub fn run(
         trees: params.trees,
         ..ForestParams::study(x.ncols(), params.seed)
     };
-    let g = cv(x.view(), &y, &folds, &[forest])?;
+    let g = cv(x.view(), &y, &folds, &[forest], progress)?;
     models.push(finish(
         "Random forest",
         2,
@@ -281,7 +292,7 @@ pub fn run(
                 f32s(scaler.transform(x.select(Axis(0), &fold.test).view())),
             )
         },
-        || {},
+        || progress.inc(1),
     );
     let k = g.best().params;
     models.push(finish(
@@ -303,7 +314,7 @@ pub fn run(
         progress.set_message(name);
         let start = Instant::now();
         let p = BayesParams { density };
-        let g = cv(x.view(), &y, &folds, &[p])?;
+        let g = cv(x.view(), &y, &folds, &[p], progress)?;
         models.push(finish(
             name,
             4,
