@@ -4,19 +4,13 @@
 
 mod common;
 
-use fmnist::data::{FashionMnist, LoadOptions};
 use fmnist::features::{feature_names, FeatureParams, N_FEATURES};
 
 #[test]
 fn the_first_20_training_images_match_the_oracle() {
-    let Some(dir) = common::real_data_dir() else {
+    let Some(data) = common::load_real() else {
         return;
     };
-    let data = FashionMnist::load_with(&LoadOptions {
-        data_dir: Some(dir),
-        ..LoadOptions::default()
-    })
-    .unwrap();
     let oracle = include_str!("data/features-first20-train.csv");
     let mut lines = oracle.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -3,25 +3,15 @@
 
 mod common;
 
-use fmnist::data::{FashionMnist, LoadOptions};
 use fmnist::pca::Pca;
 use fmnist::study::knn::{run, KnnStudyParams};
 use indicatif::ProgressBar;
 
-fn load() -> Option<FashionMnist> {
-    let dir = common::real_data_dir()?;
-    Some(
-        FashionMnist::load_with(&LoadOptions {
-            data_dir: Some(dir),
-            ..LoadOptions::default()
-        })
-        .unwrap(),
-    )
-}
-
 #[test]
 fn pca_needs_187_components_and_pc1_to_pc4_explain_what_the_study_says() {
-    let Some(data) = load() else { return };
+    let Some(data) = common::load_real() else {
+        return;
+    };
     let pca = Pca::fit(data.train.images()).unwrap();
     assert_eq!(pca.components_for(0.95), 187);
     let ratio = pca.explained_variance_ratio();
@@ -43,7 +33,9 @@ fn pca_needs_187_components_and_pc1_to_pc4_explain_what_the_study_says() {
 /// ten seconds in a release build on two cores.
 #[test]
 fn knn_on_pca_scores_beats_raw_pixels_and_both_clear_their_bars() {
-    let Some(data) = load() else { return };
+    let Some(data) = common::load_real() else {
+        return;
+    };
     let pca = Pca::fit(data.train.images()).unwrap();
     let study = run(
         &data,

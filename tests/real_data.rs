@@ -3,22 +3,14 @@
 
 mod common;
 
-use fmnist::data::{Class, FashionMnist, LoadOptions, Origin};
+use fmnist::data::{Class, Origin};
 use fmnist::explore::{class_means, PixelStats};
-
-fn load() -> Option<FashionMnist> {
-    let dir = common::real_data_dir()?;
-    let options = LoadOptions {
-        data_dir: Some(dir),
-        download: false,
-        ..LoadOptions::default()
-    };
-    Some(FashionMnist::load_with(&options).unwrap())
-}
 
 #[test]
 fn the_published_splits_and_balance() {
-    let Some(data) = load() else { return };
+    let Some(data) = common::load_real() else {
+        return;
+    };
     assert!(data.source.verified);
     assert_eq!(data.source.origin, Origin::Explicit);
     assert_eq!(data.train.len(), 60_000);
@@ -33,7 +25,9 @@ fn the_published_splits_and_balance() {
 
 #[test]
 fn the_studys_stratified_sample_has_10010_images() {
-    let Some(data) = load() else { return };
+    let Some(data) = common::load_real() else {
+        return;
+    };
     let sample = data.train.stratified_sample(1_001, 42).unwrap();
     assert_eq!(sample.len(), 10_010);
     assert_eq!(sample.class_counts(), [1_001; 10]);
@@ -42,7 +36,9 @@ fn the_studys_stratified_sample_has_10010_images() {
 
 #[test]
 fn pixel_statistics_match_the_known_dataset_moments() {
-    let Some(data) = load() else { return };
+    let Some(data) = common::load_real() else {
+        return;
+    };
     let stats = PixelStats::of(data.train.images());
     // Fashion-MNIST's pooled training mean is 0.2860 of full scale (72.94 of 255).
     let pooled_mean = stats.mean.mean().unwrap();

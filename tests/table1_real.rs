@@ -4,20 +4,14 @@
 
 mod common;
 
-use fmnist::data::{FashionMnist, LoadOptions};
 use fmnist::study::table1::{run, Table1Params};
 use indicatif::ProgressBar;
 
 #[test]
 fn every_model_clears_its_bar_on_the_test_set() {
-    let Some(dir) = common::real_data_dir() else {
+    let Some(data) = common::load_real() else {
         return;
     };
-    let data = FashionMnist::load_with(&LoadOptions {
-        data_dir: Some(dir),
-        ..LoadOptions::default()
-    })
-    .unwrap();
     let t = run(&data, &Table1Params::default(), &ProgressBar::hidden()).unwrap();
     let bars = [
         ("SVM (radial)", 0.845),

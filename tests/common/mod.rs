@@ -35,6 +35,18 @@ pub fn real_data_dir() -> Option<PathBuf> {
     None
 }
 
+/// The real dataset, loaded and verified from the Debian package's directory, or `None` when
+/// it is absent and not required (see [`real_data_dir`]).
+pub fn load_real() -> Option<fmnist::data::FashionMnist> {
+    let dir = real_data_dir()?;
+    let options = fmnist::data::LoadOptions {
+        data_dir: Some(dir),
+        download: false,
+        ..fmnist::data::LoadOptions::default()
+    };
+    Some(fmnist::data::FashionMnist::load_with(&options).expect("the real data loads"))
+}
+
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
     enc.write_all(bytes).unwrap();
