@@ -328,13 +328,8 @@ fn figures_1_to_3_are_written_from_the_real_data() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut written: Vec<String> = std::fs::read_dir(out_dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    written.sort();
     assert_eq!(
-        written,
+        common::entries(out_dir.path()),
         [
             "fig01_exemplars.png",
             "fig01_exemplars.svg",
@@ -348,43 +343,57 @@ fn figures_1_to_3_are_written_from_the_real_data() {
     );
 }
 
+/// Runs `fmnist SUBCOMMAND ARGS` on the real data twice, into two fresh directories, asserts
+/// that each of `results` (files under `results/`) has the same bytes both times, and returns
+/// the first output directory with those files' text.
+fn twice_identical(
+    args: &[&str],
+    data: &Path,
+    results: &[&str],
+) -> (tempfile::TempDir, Vec<String>) {
+    let run = |out: &Path| {
+        let (res, fig) = (out.join("results"), out.join("figures"));
+        let mut all = args.to_vec();
+        all.extend(["--data-dir", data.to_str().unwrap(), "--format", "png"]);
+        all.extend([
+            "--out",
+            res.to_str().unwrap(),
+            "--figures",
+            fig.to_str().unwrap(),
+        ]);
+        let o = fmnist(&all);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        results
+            .iter()
+            .map(|f| std::fs::read_to_string(res.join(f)).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = run(a.path());
+    assert_eq!(first, run(b.path()), "same seed, same bytes");
+    (a, first)
+}
+
 #[test]
 fn the_knn_study_writes_identical_results_for_the_same_seed() {
     let Some(dir) = common::real_data_dir() else {
         return;
     };
-    let run = |out: &Path| {
-        let o = fmnist(&[
-            "knn",
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "--train-rows",
-            "1500",
-            "--test-rows",
-            "500",
-            "--seed",
-            "7",
-            "--out",
-            out.join("results").to_str().unwrap(),
-            "--figures",
-            out.join("figures").to_str().unwrap(),
-            "--format",
-            "png",
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        (
-            std::fs::read(out.join("results/knn.csv")).unwrap(),
-            std::fs::read(out.join("results/knn_cv.csv")).unwrap(),
-        )
-    };
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let first = run(a.path());
-    assert_eq!(first, run(b.path()), "same seed, same bytes");
-    let csv = String::from_utf8(first.0).unwrap();
+    let args = [
+        "knn",
+        "--train-rows",
+        "1500",
+        "--test-rows",
+        "500",
+        "--seed",
+        "7",
+    ];
+    let (out, files) = twice_identical(&args, &dir, &["knn.csv", "knn_cv.csv"]);
+    let csv = &files[0];
     assert!(csv.contains("raw pixels") && csv.contains("PCA scores") && csv.contains(",7\n"));
-    assert!(a.path().join("figures/fig09_knn_k_raw.png").is_file());
-    assert!(a.path().join("figures/fig10_knn_k_pca.png").is_file());
-    assert!(a.path().join("results/knn.md").is_file());
+    assert!(out.path().join("figures/fig09_knn_k_raw.png").is_file());
+    assert!(out.path().join("figures/fig10_knn_k_pca.png").is_file());
+    assert!(out.path().join("results/knn.md").is_file());
 }
 
 #[test]
@@ -392,39 +401,24 @@ fn table1_on_a_small_run_writes_identical_tables_and_its_figures() {
     let Some(dir) = common::real_data_dir() else {
         return;
     };
-    let run = |out: &Path| {
-        let o = fmnist(&[
-            "table1",
-            "--data-dir",
-            dir.to_str().unwrap(),
-            "--per-class",
-            "60",
-            "--test-rows",
-            "300",
-            "--trees",
-            "20",
-            "--out",
-            out.join("results").to_str().unwrap(),
-            "--figures",
-            out.join("figures").to_str().unwrap(),
-            "--format",
-            "png",
-        ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        std::fs::read(out.join("results/table1.csv")).unwrap()
-    };
-    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let first = run(a.path());
-    assert_eq!(first, run(b.path()), "same seed, same bytes");
-    let csv = String::from_utf8(first).unwrap();
-    assert_eq!(csv.lines().count(), 7, "a header and six models");
-    assert!(a
+    let args = [
+        "table1",
+        "--per-class",
+        "60",
+        "--test-rows",
+        "300",
+        "--trees",
+        "20",
+    ];
+    let (out, files) = twice_identical(&args, &dir, &["table1.csv"]);
+    assert_eq!(files[0].lines().count(), 7, "a header and six models");
+    assert!(out
         .path()
         .join("figures/fig04_svm_accuracy_by_class.png")
         .is_file());
-    assert!(a
+    assert!(out
         .path()
         .join("figures/fig04_confusion_engineered_features.png")
         .is_file());
-    assert!(a.path().join("results/table1_timings.csv").is_file());
+    assert!(out.path().join("results/table1_timings.csv").is_file());
 }

@@ -5,21 +5,11 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use common::{gzip, tiny_labels, Reply, Server};
 use fmnist::data::download::{fetch, DownloadError};
 use fmnist::data::idx::encode_labels;
 use fmnist::data::{DataError, FashionMnist, IdxKind, LoadOptions, Origin, Sha256Digest};
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 /// A served label file and the digest of its decompressed content.
 fn labels_file() -> (Vec<u8>, Sha256Digest) {
@@ -47,7 +37,7 @@ fn a_good_file_is_verified_and_kept() {
     .unwrap();
     assert_eq!(std::fs::read(&dest).unwrap(), gz);
     assert_eq!(
-        entries(dir.path()),
+        common::entries(dir.path()),
         ["labels.gz"],
         "no temporary file remains"
     );
@@ -72,7 +62,11 @@ fn wrong_content_is_rejected_and_nothing_is_left() {
         matches!(&err, DataError::Download { source: DownloadError::Checksum { expected, .. }, .. } if *expected == other),
         "{err:?}"
     );
-    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+    assert!(
+        common::entries(dir.path()).is_empty(),
+        "{:?}",
+        common::entries(dir.path())
+    );
 }
 
 #[test]
@@ -98,7 +92,7 @@ fn a_file_of_the_wrong_kind_is_rejected() {
         ),
         "{err:?}"
     );
-    assert!(entries(dir.path()).is_empty());
+    assert!(common::entries(dir.path()).is_empty());
 }
 
 #[test]
@@ -126,7 +120,11 @@ fn a_connection_dropped_mid_file_leaves_no_partial_file() {
         ),
         "{err:?}"
     );
-    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+    assert!(
+        common::entries(dir.path()).is_empty(),
+        "{:?}",
+        common::entries(dir.path())
+    );
 }
 
 #[test]
@@ -150,7 +148,7 @@ fn a_missing_file_is_an_http_error_naming_the_url() {
             ..
         }
     ));
-    assert!(entries(dir.path()).is_empty());
+    assert!(common::entries(dir.path()).is_empty());
 }
 
 #[test]
@@ -177,7 +175,7 @@ fn when_nothing_is_found_and_the_download_fails_the_error_lists_every_place() {
         "{text}"
     );
     assert!(
-        entries(&dir.path().join("cache")).is_empty(),
+        common::entries(&dir.path().join("cache")).is_empty(),
         "a failed download leaves the cache empty"
     );
 }
@@ -210,7 +208,7 @@ fn the_real_dataset_downloads_into_the_cache_and_loads() {
     assert_eq!(data.source.origin, Origin::Downloaded);
     assert!(data.source.verified);
     assert_eq!((data.train.len(), data.test.len()), (60_000, 10_000));
-    assert_eq!(entries(&cache).len(), 4);
+    assert_eq!(common::entries(&cache).len(), 4);
     // A second load finds the cached copy and does not download again.
     drop(srv);
     let again = FashionMnist::load_with(&options).unwrap();

@@ -47,6 +47,16 @@ pub fn load_real() -> Option<fmnist::data::FashionMnist> {
     Some(fmnist::data::FashionMnist::load_with(&options).expect("the real data loads"))
 }
 
+/// The names in `dir`, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
     enc.write_all(bytes).unwrap();
