@@ -248,11 +248,14 @@ pub(super) fn load_dir(
     }
     let paths: Vec<PathBuf> = located.into_iter().flatten().collect();
     // The training images dominate; the other three read alongside them on the second core.
-    let mut read: Vec<IdxData> = FILES
+    // Collected whole, then checked in file order, so that when several files are bad the
+    // error names the first of them every time, whichever thread finished first.
+    let results: Vec<Result<IdxData, DataError>> = FILES
         .par_iter()
         .zip(&paths)
         .map(|(file, path)| file.read(path, verify))
-        .collect::<Result<_, _>>()?;
+        .collect();
+    let mut read: Vec<IdxData> = results.into_iter().collect::<Result<_, _>>()?;
     let test_labels = read.pop().expect("four files");
     let test_images = read.pop().expect("four files");
     let train_labels = read.pop().expect("four files");
@@ -401,6 +404,22 @@ mod tests {
             FILES[0].sha256.to_string(),
             "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"
         );
+    }
+
+    #[test]
+    fn when_every_file_is_bad_the_error_names_the_first_every_time() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in FILES {
+            std::fs::write(dir.path().join(format!("{}.gz", f.name)), "<html>").unwrap();
+        }
+        for _ in 0..20 {
+            match load_dir(dir.path(), true) {
+                Err(DataError::File { path, .. }) => {
+                    assert!(path.ends_with("train-images-idx3-ubyte.gz"), "{}", path.display())
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
