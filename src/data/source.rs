@@ -415,7 +415,11 @@ mod tests {
         for _ in 0..20 {
             match load_dir(dir.path(), true) {
                 Err(DataError::File { path, .. }) => {
-                    assert!(path.ends_with("train-images-idx3-ubyte.gz"), "{}", path.display())
+                    assert!(
+                        path.ends_with("train-images-idx3-ubyte.gz"),
+                        "{}",
+                        path.display()
+                    )
                 }
                 other => panic!("{other:?}"),
             }
