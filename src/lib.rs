@@ -29,6 +29,7 @@ pub mod figures;
 mod fs;
 mod linalg;
 pub mod models;
+mod optim;
 pub mod pca;
 pub mod preprocess;
 pub mod report;

@@ -2,23 +2,16 @@
 //!
 //! The objective is R `nnet::multinom`'s: the summed cross-entropy plus `decay · Σ w²` over the
 //! weights (intercepts are not penalised), on inputs centred and scaled with the training rows'
-//! statistics. L-BFGS (ten correction pairs, backtracking line search on the Armijo condition)
-//! stops when the largest gradient component falls below 1e-5 per row, when an iteration
-//! improves the objective by less than 1e-8 of its value (`optim`'s `reltol`, which `multinom`
-//! uses), or after `max_iterations` (100, `multinom`'s `maxit`).
-//!
-//! Written here rather than taken from linfa-logistic 0.8.1: on the 84 engineered features its
-//! 10-fold grid took about two minutes on two cores, with single fits varying from 0.9 to 30 s
-//! as its line search wandered; this converges in a fraction of a second, the same way each time.
+//! statistics, minimised by the crate's L-BFGS (`optim`), which stops when the largest gradient
+//! component falls below 1e-5 per row, when an iteration improves the objective by less than
+//! 1e-8 of its value (`optim`'s `reltol`, which `multinom` uses), or after `max_iterations`
+//! (100, `multinom`'s `maxit`).
 
-use ndarray::{s, Array2, ArrayView2};
+use ndarray::{s, Array1, Array2, ArrayView2};
 
 use super::{Classifier, Fit, ModelError};
 use crate::data::N_CLASSES;
 use crate::preprocess::Standardizer;
-
-/// Correction pairs kept by L-BFGS.
-const HISTORY: usize = 10;
 
 /// Hyperparameters of the multinomial logistic regression.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,9 +71,9 @@ fn softmax(z: &mut Array2<f64>) {
 }
 
 /// The objective and its gradient at `w`.
-fn objective(x: &Array2<f64>, y: &[u8], w: &Array2<f64>, decay: f64) -> (f64, Array2<f64>) {
+fn objective(x: &Array2<f64>, y: &[u8], w: ArrayView2<'_, f64>, decay: f64) -> (f64, Array2<f64>) {
     let d = w.nrows() - 1;
-    let mut p = x.dot(w);
+    let mut p = x.dot(&w);
     // Cross-entropy from the logits before normalising, for accuracy.
     let mut loss = 0.0;
     for (row, &label) in p.rows().into_iter().zip(y) {
@@ -100,73 +93,25 @@ fn objective(x: &Array2<f64>, y: &[u8], w: &Array2<f64>, decay: f64) -> (f64, Ar
     (loss, grad)
 }
 
-fn dot(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 /// Minimises the objective from zero weights; returns the weights and the iterations used.
-fn lbfgs(x: &Array2<f64>, y: &[u8], decay: f64, max_iterations: usize) -> (Array2<f64>, usize) {
-    let mut w = Array2::<f64>::zeros((x.ncols(), N_CLASSES));
-    let (mut f, mut g) = objective(x, y, &w, decay);
-    let mut history: Vec<(Array2<f64>, Array2<f64>, f64)> = Vec::with_capacity(HISTORY);
-    let tolerance = 1e-5 * x.nrows() as f64;
-    for iteration in 0..max_iterations {
-        if g.iter().fold(0.0f64, |m, v| m.max(v.abs())) < tolerance {
-            return (w, iteration);
-        }
-        // Two-loop recursion: direction = −H·g.
-        let mut q = g.clone();
-        let mut alphas = Vec::with_capacity(history.len());
-        for (s, yv, rho) in history.iter().rev() {
-            let a = rho * dot(s, &q);
-            q.scaled_add(-a, yv);
-            alphas.push(a);
-        }
-        if let Some((s, yv, _)) = history.last() {
-            q *= dot(s, yv) / dot(yv, yv);
-        } else {
-            q /= g.iter().map(|v| v * v).sum::<f64>().sqrt().max(1.0);
-        }
-        for ((s, yv, rho), a) in history.iter().zip(alphas.into_iter().rev()) {
-            let b = rho * dot(yv, &q);
-            q.scaled_add(a - b, s);
-        }
-        let direction = -q;
-        let slope = dot(&g, &direction);
-        if slope >= 0.0 {
-            // Not a descent direction (numerical trouble): restart from steepest descent.
-            history.clear();
-            continue;
-        }
-        // Backtracking on the Armijo condition.
-        let mut step = 1.0;
-        let (w_new, f_new, g_new) = loop {
-            let candidate = &w + &(&direction * step);
-            let (fc, gc) = objective(x, y, &candidate, decay);
-            if fc <= f + 1e-4 * step * slope || step < 1e-10 {
-                break (candidate, fc, gc);
-            }
-            step *= 0.5;
-        };
-        let s_k = &w_new - &w;
-        let y_k = &g_new - &g;
-        let sy = dot(&s_k, &y_k);
-        let improved = f - f_new;
-        w = w_new;
-        g = g_new;
-        let previous = f;
-        f = f_new;
-        if sy > 1e-12 {
-            if history.len() == HISTORY {
-                history.remove(0);
-            }
-            history.push((s_k, y_k, 1.0 / sy));
-        }
-        if improved.abs() <= 1e-8 * previous.abs().max(1.0) {
-            return (w, iteration + 1);
-        }
-    }
-    (w, max_iterations)
+fn minimise(x: &Array2<f64>, y: &[u8], decay: f64, max_iterations: usize) -> (Array2<f64>, usize) {
+    let shape = (x.ncols(), N_CLASSES);
+    let flat = |w: Array2<f64>| {
+        w.into_shape_with_order(shape.0 * shape.1)
+            .expect("contiguous")
+    };
+    let m = crate::optim::lbfgs(
+        |w| {
+            let w = w.view().into_shape_with_order(shape).expect("contiguous");
+            let (f, g) = objective(x, y, w, decay);
+            (f, flat(g))
+        },
+        Array1::zeros(shape.0 * shape.1),
+        1e-5 * x.nrows() as f64,
+        max_iterations,
+    );
+    let weights = m.x.into_shape_with_order(shape).expect("contiguous");
+    (weights, m.iterations)
 }
 
 impl Fit for LogisticParams {
@@ -182,7 +127,7 @@ impl Fit for LogisticParams {
         }
         let scaler = Standardizer::fit(x);
         let design = with_intercept(scaler.transform(x).view());
-        let (weights, iterations) = lbfgs(&design, y, self.decay, self.max_iterations.max(1));
+        let (weights, iterations) = minimise(&design, y, self.decay, self.max_iterations.max(1));
         Ok(Logistic {
             scaler,
             weights,
@@ -194,11 +139,7 @@ impl Fit for LogisticParams {
 impl Classifier for Logistic {
     fn predict(&self, x: ArrayView2<'_, f64>) -> Vec<u8> {
         let logits = with_intercept(self.scaler.transform(x).view()).dot(&self.weights);
-        logits
-            .rows()
-            .into_iter()
-            .map(|r| (0..r.len()).fold(0, |b, i| if r[i] > r[b] { i } else { b }) as u8)
-            .collect()
+        super::argmax_rows(logits.view())
     }
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
@@ -218,15 +159,16 @@ mod tests {
         let x = with_intercept(array![[0.5, -1.0], [1.5, 0.3], [-0.7, 0.2], [0.1, 0.9]].view());
         let y = [0, 3, 3, 9];
         let w = Array2::from_shape_fn((3, N_CLASSES), |(i, j)| 0.1 * (i as f64 - j as f64 * 0.3));
-        let (_, g) = objective(&x, &y, &w, 0.7);
+        let (_, g) = objective(&x, &y, w.view(), 0.7);
         let h = 1e-6;
         for (i, j) in [(0, 0), (1, 3), (2, 9), (2, 5)] {
             let mut wp = w.clone();
             wp[[i, j]] += h;
             let mut wm = w.clone();
             wm[[i, j]] -= h;
-            let numeric =
-                (objective(&x, &y, &wp, 0.7).0 - objective(&x, &y, &wm, 0.7).0) / (2.0 * h);
+            let numeric = (objective(&x, &y, wp.view(), 0.7).0
+                - objective(&x, &y, wm.view(), 0.7).0)
+                / (2.0 * h);
             assert!(
                 (numeric - g[[i, j]]).abs() < 1e-6,
                 "({i},{j}) {numeric} vs {}",
