@@ -12,9 +12,11 @@
 //! ```
 
 pub mod bayes;
+pub mod boost;
 pub mod forest;
 pub mod knn;
 pub mod logistic;
+pub mod nnet;
 pub mod svm;
 
 use ndarray::{Array2, ArrayView2};
@@ -84,6 +86,16 @@ impl<M: Classifier> Classifier for ScaledModel<M> {
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
         self.model.predict_proba(self.scaler.transform(x).view())
     }
+}
+
+/// The column of the largest value in each row (the first on ties): the predicted class from
+/// class scores or probabilities.
+pub(crate) fn argmax_rows(scores: ArrayView2<'_, f64>) -> Vec<u8> {
+    scores
+        .rows()
+        .into_iter()
+        .map(|r| (0..r.len()).fold(0, |b, i| if r[i] > r[b] { i } else { b }) as u8)
+        .collect()
 }
 
 /// Checks what every model needs of its training data.
