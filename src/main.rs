@@ -15,11 +15,12 @@ use fmnist::data::{Class, FashionMnist, LoadOptions, DEFAULT_MIRROR};
 use fmnist::explore::PixelStats;
 use fmnist::figures::{
     self, ClassAccuracy, ClassHeatmaps, ConfusionHeatmaps, Exemplars, Figure, Format, KnnTuning,
-    PcaComponents, PcaProjection, PcaScree, PixelMeanSd, Reconstructions,
+    ModelComparison, PcaComponents, PcaProjection, PcaScree, PixelMeanSd, Reconstructions,
 };
 use fmnist::pca::Pca;
 use fmnist::report;
 use fmnist::study::knn::{KnnStudy, KnnStudyParams};
+use fmnist::study::pca_models::{PcaModels, PcaModelsParams};
 use fmnist::study::table1::{Table1, Table1Params};
 
 #[path = "cli/bench.rs"]
@@ -88,6 +89,9 @@ enum Command {
     /// Section 3.2: kNN on raw pixels against kNN on PCA scores (Figures 9 and 10,
     /// results/knn.csv and knn.md).
     Knn(KnnArgs),
+    /// Section 3.3: gradient boosting, an averaged neural network and a random forest on the
+    /// PCA scores (Figures 11 and 12, results/pca_models.csv and pca_models.md).
+    PcaModels(PcaModelsArgs),
     /// Time the pipeline's steps on this machine and write a table.
     Bench(bench::BenchArgs),
 }
@@ -95,9 +99,10 @@ enum Command {
 #[derive(Debug, Args)]
 struct FiguresArgs {
     /// Figures to draw, by the study's numbering (3 draws both variants of Figure 3; 4 runs
-    /// the section-2 study, about a minute and a half; 9 and 10 run the kNN study).
-    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7,8,9,10",
-          value_parser = clap::value_parser!(u8).range(1..=10))]
+    /// the section-2 study, about a minute and a half; 9 and 10 run the kNN study; 11 and 12
+    /// the section-3.3 models, a few minutes).
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7,8,9,10,11,12",
+          value_parser = clap::value_parser!(u8).range(1..=12))]
     only: Vec<u8>,
     /// Directory to write into.
     #[arg(long, default_value = "figures")]
@@ -171,6 +176,39 @@ struct KnnArgs {
     test_rows: usize,
 }
 
+#[derive(Debug, Args)]
+struct PcaModelsArgs {
+    /// Directory for pca_models.csv, pca_models_mcnemar.csv, pca_models_timings.csv and
+    /// pca_models.md.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Directory for Figures 11 and 12.
+    #[arg(long, default_value = "figures")]
+    figures: PathBuf,
+    /// Figure formats, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "png,svg")]
+    format: Vec<Format>,
+    /// Training rows (the first N training images; the study: 10,000).
+    #[arg(long, default_value_t = 10_000)]
+    train_rows: usize,
+    /// Test rows (the first N test images; the study: all 10,000).
+    #[arg(long, default_value_t = 10_000)]
+    test_rows: usize,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 10)]
+    folds: usize,
+    /// Run the study's full grids (boosting alone is 1,200 fits: hours on two cores) instead
+    /// of the reduced default grids.
+    #[arg(long)]
+    study_grids: bool,
+    /// Boosting rounds to score, comma-separated (overrides the grid's).
+    #[arg(long, value_delimiter = ',')]
+    boost_rounds: Option<Vec<usize>>,
+    /// Trees in the random forest (the study: 500).
+    #[arg(long, default_value_t = 500)]
+    forest_trees: usize,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli) {
@@ -189,6 +227,7 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Features(args) => features(&cli.data, args, cli.seed),
         Command::Table1(args) => table1(&cli.data, args, cli.seed),
         Command::Knn(args) => knn(&cli.data, args, cli.seed),
+        Command::PcaModels(args) => pca_models(&cli.data, args, cli.seed),
         Command::Bench(args) => bench::run(&cli.data, args),
     }
 }
@@ -242,6 +281,7 @@ struct Shared<'a> {
     pca: Option<Pca>,
     knn: Option<KnnStudy>,
     table1: Option<Table1>,
+    pca_models: Option<PcaModels>,
 }
 
 impl<'a> Shared<'a> {
@@ -252,6 +292,7 @@ impl<'a> Shared<'a> {
             pca: None,
             knn: None,
             table1: None,
+            pca_models: None,
         }
     }
 
@@ -287,6 +328,22 @@ impl<'a> Shared<'a> {
             self.knn = Some(study);
         }
         Ok(self.knn.as_ref().expect("just run"))
+    }
+
+    fn pca_models(&mut self, params: &PcaModelsParams) -> Result<&PcaModels> {
+        if self.pca_models.is_none() {
+            self.pca()?;
+            let bar = progress_bar();
+            let study = fmnist::study::pca_models::run(
+                self.data,
+                self.pca.as_ref().expect("fitted above"),
+                params,
+                &bar,
+            )?;
+            bar.finish_and_clear();
+            self.pca_models = Some(study);
+        }
+        Ok(self.pca_models.as_ref().expect("just run"))
     }
 }
 
@@ -383,6 +440,28 @@ fn draw_figures(args: &DataArgs, fig: &FiguresArgs, seed: u64) -> Result<()> {
                     KnnTuning::pca(study)
                 };
                 save(&f, out, formats, &mut written)?;
+            }
+            11 | 12 => {
+                let params = PcaModelsParams {
+                    seed: shared.seed,
+                    ..PcaModelsParams::default()
+                };
+                let study = shared.pca_models(&params)?;
+                if number == 11 {
+                    save(
+                        &ModelComparison::pca_models(study),
+                        out,
+                        formats,
+                        &mut written,
+                    )?;
+                } else {
+                    save(
+                        &ConfusionHeatmaps::pca_models(study),
+                        out,
+                        formats,
+                        &mut written,
+                    )?;
+                }
             }
             _ => unreachable!("clap limits --only to the study's figures"),
         }
@@ -498,6 +577,55 @@ fn knn(args: &DataArgs, knn: &KnnArgs, seed: u64) -> Result<()> {
     )?;
     print!("{}", study.table().to_markdown());
     println!("\nPCA beats raw pixels? {}", study.verdict());
+    for path in written {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn pca_models(args: &DataArgs, a: &PcaModelsArgs, seed: u64) -> Result<()> {
+    let (data, _) = args.load()?;
+    let base = if a.study_grids {
+        PcaModelsParams::study_grids()
+    } else {
+        PcaModelsParams::default()
+    };
+    let mut params = PcaModelsParams {
+        train_rows: a.train_rows,
+        test_rows: a.test_rows,
+        folds: a.folds,
+        forest_trees: a.forest_trees,
+        seed,
+        ..base
+    };
+    if let Some(rounds) = &a.boost_rounds {
+        params.boost.trees = rounds.clone();
+    }
+    let mut shared = Shared::new(&data, seed);
+    let study = shared.pca_models(&params)?;
+    let mut written = vec![
+        report::write_text(&a.out, "pca_models.csv", &study.table().to_csv())?,
+        report::write_text(
+            &a.out,
+            "pca_models_mcnemar.csv",
+            &study.mcnemar_table().to_csv(),
+        )?,
+        report::write_text(&a.out, "pca_models_timings.csv", &study.timings().to_csv())?,
+        report::write_text(&a.out, "pca_models.md", &study.markdown())?,
+    ];
+    save(
+        &ModelComparison::pca_models(study),
+        &a.figures,
+        &a.format,
+        &mut written,
+    )?;
+    save(
+        &ConfusionHeatmaps::pca_models(study),
+        &a.figures,
+        &a.format,
+        &mut written,
+    )?;
+    print!("{}", study.table().to_markdown());
     for path in written {
         println!("wrote {}", path.display());
     }

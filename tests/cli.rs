@@ -422,3 +422,30 @@ fn table1_on_a_small_run_writes_identical_tables_and_its_figures() {
         .is_file());
     assert!(out.path().join("results/table1_timings.csv").is_file());
 }
+
+#[test]
+fn pca_models_on_a_small_run_writes_identical_tables_and_figures_11_and_12() {
+    let Some(dir) = common::real_data_dir() else {
+        return;
+    };
+    let args = [
+        "pca-models",
+        "--train-rows",
+        "600",
+        "--test-rows",
+        "300",
+        "--folds",
+        "3",
+        "--boost-rounds",
+        "5,10",
+        "--forest-trees",
+        "20",
+    ];
+    let (out, files) = twice_identical(&args, &dir, &["pca_models.csv", "pca_models_mcnemar.csv"]);
+    assert_eq!(files[0].lines().count(), 4, "a header and three models");
+    assert_eq!(files[1].lines().count(), 4, "a header and three pairs");
+    for f in ["fig11_pca_models.png", "fig12_confusion_pca_models.png"] {
+        assert!(out.path().join("figures").join(f).is_file(), "{f}");
+    }
+    assert!(out.path().join("results/pca_models.md").is_file());
+}

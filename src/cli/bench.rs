@@ -16,15 +16,18 @@ use fmnist::explore::PixelStats;
 use fmnist::features::FeatureParams;
 use fmnist::figures::{self, ClassHeatmaps, Exemplars, PixelMeanSd};
 use fmnist::models::bayes::{BayesParams, Density};
+use fmnist::models::boost::BoostParams;
 use fmnist::models::forest::ForestParams;
 use fmnist::models::knn::{self, KnnParams};
 use fmnist::models::logistic::LogisticParams;
+use fmnist::models::nnet::NetParams;
 use fmnist::models::svm::{Gamma, SvmParams};
 use fmnist::models::{Classifier, Fit, Scaled};
 use fmnist::pca::Pca;
 use fmnist::preprocess::PixelPrep;
 use fmnist::report::Table;
 use fmnist::study::knn::KnnStudyParams;
+use fmnist::study::pca_models::PcaModelsParams;
 use fmnist::study::table1::Table1Params;
 use ndarray::Array2;
 
@@ -252,6 +255,70 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
             Ok(fmnist::study::table1::run(
                 &data,
                 &Table1Params::default(),
+                &indicatif::ProgressBar::hidden(),
+            )?)
+        },
+    )?;
+    rows.push(t);
+
+    // Section 3.3: one fit + predict of each model at the settings the default run chooses,
+    // on the PCA scores of the first 10,000 training images, then the whole default study.
+    let (px, pt) = (
+        pca.transform(train.images(), k)?,
+        pca.transform(test.images(), k)?,
+    );
+    rows.push(fit_predict(
+        (
+            "gbm_pca",
+            "gradient boosting 300 x 0.1, depth 5, PCA scores: fit + predict",
+        ),
+        repeat,
+        &BoostParams {
+            trees: 300,
+            learning_rate: 0.1,
+            ..BoostParams::study(42)
+        },
+        &px,
+        &y,
+        &pt,
+    )?);
+    rows.push(fit_predict(
+        (
+            "net_pca",
+            "five averaged 12-unit networks, decay 1, PCA scores: fit + predict",
+        ),
+        repeat,
+        &NetParams::new(12, 1.0, 42),
+        &px,
+        &y,
+        &pt,
+    )?);
+    rows.push(fit_predict(
+        (
+            "forest_pca",
+            "random forest 500 trees, mtry 6, PCA scores: fit + predict",
+        ),
+        repeat,
+        &ForestParams {
+            trees: 500,
+            mtry: 6,
+            seed: 42,
+        },
+        &px,
+        &y,
+        &pt,
+    )?);
+    let (t, _) = time(
+        (
+            "pca_models",
+            "section 3.3: default grids, 10-fold CV, refits and tests",
+        ),
+        1,
+        || {
+            Ok(fmnist::study::pca_models::run(
+                &data,
+                &pca,
+                &PcaModelsParams::default(),
                 &indicatif::ProgressBar::hidden(),
             )?)
         },

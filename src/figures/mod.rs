@@ -29,7 +29,7 @@ use thiserror::Error;
 
 pub use exploration::{ClassHeatmaps, Exemplars, PixelMeanSd};
 pub use knn::KnnTuning;
-pub use models::{ClassAccuracy, ConfusionHeatmaps};
+pub use models::{ClassAccuracy, ComparedModel, ConfusionHeatmaps, ModelComparison};
 pub use pca::{PcaComponents, PcaProjection, PcaScree, Reconstructions};
 
 /// What `draw` returns: plotters' error for the backend in use.

@@ -1,4 +1,5 @@
-//! Figures of fitted classifiers: accuracy by class (Figure 4) and confusion heat maps.
+//! Figures of fitted classifiers: accuracy by class (Figure 4), models compared (Figure 11)
+//! and confusion heat maps (Figure 12).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -9,6 +10,7 @@ use super::{DrawResult, Figure};
 use crate::data::{Class, N_CLASSES};
 use crate::eval::ConfusionMatrix;
 use crate::report::thousands;
+use crate::study::pca_models::{PcaModels, PAPER};
 
 const TOP: i32 = 80;
 
@@ -258,6 +260,335 @@ impl Figure for ConfusionHeatmaps {
     }
 }
 
+/// Bar colours of the models compared in one figure (colour-blind safe: Okabe–Ito).
+const MODEL_COLORS: [RGBColor; 4] = [
+    RGBColor(0, 114, 178),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(0, 158, 115),
+];
+
+/// One model of a [`ModelComparison`].
+#[derive(Debug, Clone, Copy)]
+pub struct ComparedModel<'a> {
+    /// The model's name, as the legend shows it.
+    pub name: &'a str,
+    /// Its test confusion matrix.
+    pub confusion: &'a ConfusionMatrix,
+    /// The study's test accuracy and kappa for it, where the study reports them.
+    pub study: Option<(f64, f64)>,
+}
+
+/// The study's bars in [`ModelComparison`].
+const STUDY_GREY: RGBColor = RGBColor(170, 170, 170);
+
+/// One model in [`ModelComparison`].
+#[derive(Debug, Clone)]
+struct ModelBars {
+    name: String,
+    accuracy: f64,
+    ci95: (f64, f64),
+    kappa: f64,
+    /// The study's accuracy and kappa, where it reports them.
+    study: Option<(f64, f64)>,
+    balanced: [f64; N_CLASSES],
+    sensitivity: [f64; N_CLASSES],
+}
+
+/// Figure 11: several models' test accuracy (with its 95% interval) and kappa as labelled
+/// bars, each beside the study's value in grey; below, each class's balanced accuracy and
+/// sensitivity as bars grouped by class.
+#[derive(Debug, Clone)]
+pub struct ModelComparison {
+    stem: String,
+    title: String,
+    subtitle: String,
+    models: Vec<ModelBars>,
+}
+
+/// A rectangle of the canvas: left, top, width, height.
+type Frame = (i32, i32, i32, i32);
+
+impl ModelComparison {
+    /// The figure of `models`, saved as `stem`. At most four models.
+    pub fn new(
+        stem: &str,
+        title: &str,
+        subtitle: &str,
+        models: &[ComparedModel<'_>],
+    ) -> ModelComparison {
+        assert!(models.len() <= MODEL_COLORS.len(), "at most four models");
+        let models = models
+            .iter()
+            .map(
+                |&ComparedModel {
+                     name,
+                     confusion: cm,
+                     study,
+                 }| {
+                    let per_class = |f: fn(&crate::eval::ClassMetrics) -> f64| {
+                        std::array::from_fn(|c| f(&cm.class_metrics(c)))
+                    };
+                    ModelBars {
+                        name: name.to_string(),
+                        accuracy: cm.accuracy(),
+                        ci95: cm.accuracy_ci95(),
+                        kappa: cm.kappa(),
+                        study,
+                        balanced: per_class(|m| m.balanced_accuracy),
+                        sensitivity: per_class(|m| m.sensitivity),
+                    }
+                },
+            )
+            .collect();
+        ModelComparison {
+            stem: stem.to_string(),
+            title: title.to_string(),
+            subtitle: subtitle.to_string(),
+            models,
+        }
+    }
+
+    /// A panel of vertical bars on a 0–1 axis: `groups` of (label, bars as (value, colour)),
+    /// each bar labelled with `label(value)` when given, and 95% intervals drawn on the bars
+    /// `ci` names by (group, bar).
+    fn bar_panel<DB: DrawingBackend>(
+        root: &DrawingArea<DB, Shift>,
+        (x0, y0, w, h): Frame,
+        heading: &str,
+        groups: &[(String, Vec<(f64, RGBColor)>)],
+        label: Option<&dyn Fn(f64) -> String>,
+        ci: &[(usize, usize, (f64, f64))],
+    ) -> DrawResult<DB> {
+        paint::text(
+            root,
+            heading,
+            (x0 + w / 2, y0),
+            16.0,
+            true,
+            (HPos::Center, VPos::Top),
+        )?;
+        let (top, bottom) = (y0 + 28, y0 + h - 24);
+        let y_of = |v: f64| bottom - (v.clamp(0.0, 1.0) * f64::from(bottom - top)).round() as i32;
+        for tick in (0..=4).map(|t| f64::from(t) / 4.0) {
+            let y = y_of(tick);
+            root.draw(&PathElement::new(
+                vec![(x0, y), (x0 + w, y)],
+                RGBColor(225, 225, 225),
+            ))?;
+            paint::text(
+                root,
+                &format!("{tick:.2}"),
+                (x0 - 6, y),
+                12.0,
+                false,
+                (HPos::Right, VPos::Center),
+            )?;
+        }
+        let group_w = w / groups.len().max(1) as i32;
+        for (g, (name, bars)) in groups.iter().enumerate() {
+            let n = bars.len().max(1) as i32;
+            let bar_w = ((group_w - 16) / n).min(80);
+            let gx = x0 + g as i32 * group_w + (group_w - bar_w * n) / 2;
+            for (b, &(v, color)) in bars.iter().enumerate() {
+                let (bx, by) = (gx + b as i32 * bar_w, y_of(v));
+                let cx = bx + bar_w / 2;
+                root.draw(&Rectangle::new(
+                    [(bx + 1, by), (bx + bar_w - 1, bottom)],
+                    color.filled(),
+                ))?;
+                if let Some(&(_, _, (lo, hi))) = ci.iter().find(|c| c.0 == g && c.1 == b) {
+                    let (ylo, yhi) = (y_of(lo), y_of(hi));
+                    root.draw(&PathElement::new(
+                        vec![(cx, ylo), (cx, yhi)],
+                        BLACK.stroke_width(2),
+                    ))?;
+                    for y in [ylo, yhi] {
+                        root.draw(&PathElement::new(
+                            vec![(cx - 6, y), (cx + 6, y)],
+                            BLACK.stroke_width(2),
+                        ))?;
+                    }
+                }
+                if let Some(label) = label {
+                    paint::text(
+                        root,
+                        &label(v),
+                        (cx, by - 14),
+                        13.0,
+                        true,
+                        (HPos::Center, VPos::Bottom),
+                    )?;
+                }
+            }
+            paint::text(
+                root,
+                name,
+                (x0 + g as i32 * group_w + group_w / 2, bottom + 6),
+                13.0,
+                false,
+                (HPos::Center, VPos::Top),
+            )?;
+        }
+        root.draw(&PathElement::new(
+            vec![(x0, bottom), (x0 + w, bottom)],
+            BLACK,
+        ))?;
+        Ok(())
+    }
+}
+
+impl ModelComparison {
+    /// Figure 11 from a finished section-3.3 study.
+    pub fn pca_models(study: &PcaModels) -> ModelComparison {
+        let models: Vec<_> = study
+            .models
+            .iter()
+            .map(|m| {
+                let (_, acc, kappa) = PAPER[m.paper_row];
+                ComparedModel {
+                    name: m.name,
+                    confusion: &m.confusion,
+                    study: Some((acc, kappa)),
+                }
+            })
+            .collect();
+        ModelComparison::new(
+            "fig11_pca_models",
+            "Models on the PCA scores: test accuracy, kappa and results by class",
+            &format!(
+                "scores on {} principal components; trained on the first {} training images, \
+                 tested on {} test images",
+                study.components,
+                thousands(study.params.train_rows),
+                thousands(study.params.test_rows)
+            ),
+            &models,
+        )
+    }
+}
+
+impl ConfusionHeatmaps {
+    /// Figure 12 from a finished section-3.3 study.
+    pub fn pca_models(study: &PcaModels) -> ConfusionHeatmaps {
+        ConfusionHeatmaps::new(
+            "fig12_confusion_pca_models",
+            &format!(
+                "Confusion matrices of the models on {} PCA scores",
+                study.components
+            ),
+            study
+                .models
+                .iter()
+                .map(|m| (m.name.to_string(), m.confusion.clone()))
+                .collect(),
+        )
+    }
+}
+
+impl Figure for ModelComparison {
+    fn stem(&self) -> String {
+        self.stem.clone()
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (1300, 1000)
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        paint::title(root, &self.title, &self.subtitle)?;
+        let models = &self.models;
+        let any_study = models.iter().any(|m| m.study.is_some());
+        // Legend: one swatch per model, and the study's grey.
+        let mut x = 60;
+        let entries = models
+            .iter()
+            .enumerate()
+            .map(|(m, b)| (b.name.as_str(), MODEL_COLORS[m]))
+            .chain(any_study.then_some(("the study's value (its own, smaller PCA)", STUDY_GREY)));
+        for (name, color) in entries {
+            root.draw(&Rectangle::new([(x, 72), (x + 16, 88)], color.filled()))?;
+            paint::text(
+                root,
+                name,
+                (x + 22, 80),
+                14.0,
+                false,
+                (HPos::Left, VPos::Center),
+            )?;
+            x += 40 + 8 * name.chars().count() as i32;
+        }
+
+        // Top: ours beside the study's, one group per model.
+        let top_groups = |ours: fn(&ModelBars) -> f64, study: fn((f64, f64)) -> f64| {
+            models
+                .iter()
+                .enumerate()
+                .map(|(m, b)| {
+                    let mut bars = vec![(ours(b), MODEL_COLORS[m])];
+                    bars.extend(b.study.map(|s| (study(s), STUDY_GREY)));
+                    (b.name.clone(), bars)
+                })
+                .collect::<Vec<_>>()
+        };
+        let pct = |v: f64| format!("{:.1}%", 100.0 * v);
+        let three = |v: f64| format!("{v:.3}");
+        let ci: Vec<_> = models
+            .iter()
+            .enumerate()
+            .map(|(m, b)| (m, 0, b.ci95))
+            .collect();
+        Self::bar_panel(
+            root,
+            (80, 110, 540, 360),
+            "Test accuracy (ours with its 95% interval)",
+            &top_groups(|b| b.accuracy, |s| s.0),
+            Some(&pct),
+            &ci,
+        )?;
+        Self::bar_panel(
+            root,
+            (720, 110, 540, 360),
+            "kappa",
+            &top_groups(|b| b.kappa, |s| s.1),
+            Some(&three),
+            &[],
+        )?;
+
+        // Bottom: each class, one bar per model.
+        let by_class = |f: fn(&ModelBars) -> &[f64; N_CLASSES]| {
+            Class::ALL
+                .iter()
+                .map(|c| {
+                    let bars = models
+                        .iter()
+                        .enumerate()
+                        .map(|(m, b)| (f(b)[usize::from(c.label())], MODEL_COLORS[m]))
+                        .collect();
+                    (c.name().to_string(), bars)
+                })
+                .collect::<Vec<_>>()
+        };
+        Self::bar_panel(
+            root,
+            (80, 500, 1180, 230),
+            "Balanced accuracy by class (mean of sensitivity and specificity)",
+            &by_class(|b| &b.balanced),
+            None,
+            &[],
+        )?;
+        Self::bar_panel(
+            root,
+            (80, 750, 1180, 230),
+            "Sensitivity by class (share of the class's test images labelled correctly)",
+            &by_class(|b| &b.sensitivity),
+            None,
+            &[],
+        )?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +635,40 @@ mod tests {
         let svg = to_svg(&fig).unwrap();
         let title = format!("D: {:.1}%", cm().accuracy() * 100.0);
         assert!(svg.contains("T-shirt/top") && svg.contains(&title));
+    }
+
+    #[test]
+    fn model_comparison_labels_bars_classes_and_the_study() {
+        let fig = ModelComparison::new(
+            "fig11_pca_models",
+            "Models on the PCA scores",
+            "test",
+            &[
+                ComparedModel {
+                    name: "Boost",
+                    confusion: &cm(),
+                    study: Some((0.739, 0.71)),
+                },
+                ComparedModel {
+                    name: "Net",
+                    confusion: &cm(),
+                    study: None,
+                },
+            ],
+        );
+        assert_eq!(&to_png(&fig).unwrap()[1..4], b"PNG");
+        let svg = to_svg(&fig).unwrap();
+        let acc = format!("{:.1}%", cm().accuracy() * 100.0);
+        for needle in [
+            acc.as_str(),
+            "73.9%",
+            "0.710",
+            "Ankle boot",
+            "Boost",
+            "kappa",
+            "value (its own, smaller PCA)",
+        ] {
+            assert!(svg.contains(needle), "{needle}");
+        }
     }
 }

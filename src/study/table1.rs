@@ -14,20 +14,22 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use indicatif::ProgressBar;
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, Axis};
 
 use crate::data::{Class, FashionMnist};
-use crate::eval::{accuracy, grid_search, ConfusionMatrix, Fold, GridSearch, StratifiedKFold};
+use crate::eval::StratifiedKFold;
 use crate::features::FeatureParams;
 use crate::models::bayes::{BayesParams, Density};
 use crate::models::forest::ForestParams;
 use crate::models::knn::{self, KnnParams};
 use crate::models::logistic::LogisticParams;
 use crate::models::svm::{self, Gamma, SvmParams};
-use crate::models::{Classifier, Fit, ModelError, Scaled};
+use crate::models::{ModelError, Scaled};
 use crate::preprocess::Standardizer;
 use crate::report::{pct, thousands, Table};
 use crate::study::knn::confusion_table;
+pub use crate::study::ModelResult;
+use crate::study::{cv, finish, grid_of};
 
 /// The study's Table 1, for comparison: model, training minutes, training accuracy, test accuracy.
 pub const PAPER: [(&str, f64, f64, f64); 5] = [
@@ -74,38 +76,6 @@ impl Default for Table1Params {
     }
 }
 
-/// One model's results.
-#[derive(Debug, Clone)]
-pub struct ModelResult {
-    /// Row name, e.g. "SVM (radial)".
-    pub name: &'static str,
-    /// Index into [`PAPER`] of the study's row for this model.
-    pub paper_row: usize,
-    /// The chosen hyperparameters, formatted.
-    pub chosen: String,
-    /// Every grid point: its label, mean and standard deviation of CV accuracy.
-    pub grid: Vec<(String, f64, f64)>,
-    /// Index of the chosen grid point.
-    pub best: usize,
-    /// Seconds for the whole cross-validation.
-    pub cv_seconds: f64,
-    /// Seconds to refit the chosen setting on all training rows.
-    pub fit_seconds: f64,
-    /// Seconds to predict the test rows.
-    pub predict_seconds: f64,
-    /// Test predictions.
-    pub predictions: Vec<u8>,
-    /// Test confusion matrix.
-    pub confusion: ConfusionMatrix,
-}
-
-impl ModelResult {
-    /// Mean CV accuracy of the chosen setting.
-    pub fn cv_accuracy(&self) -> f64 {
-        self.grid[self.best].1
-    }
-}
-
 /// The results of the section-2 study.
 #[derive(Debug, Clone)]
 pub struct Table1 {
@@ -120,66 +90,6 @@ impl Table1 {
     pub fn svm(&self) -> &ModelResult {
         &self.models[0]
     }
-}
-
-fn grid_of<P>(g: &GridSearch<P>, label: impl Fn(&P) -> String) -> Vec<(String, f64, f64)> {
-    g.points
-        .iter()
-        .map(|p| (label(&p.params), p.mean(), p.sd()))
-        .collect()
-}
-
-/// Cross-validates `grid` of any model, fitting each fold's training rows.
-fn cv<P>(
-    x: ArrayView2<'_, f64>,
-    y: &[u8],
-    folds: &[Fold],
-    grid: &[P],
-    progress: &ProgressBar,
-) -> Result<GridSearch<P>, ModelError>
-where
-    P: Fit + Clone + Sync,
-{
-    grid_search(grid, folds, |p, fold| {
-        let y_fit: Vec<u8> = fold.train.iter().map(|&i| y[i]).collect();
-        let y_val: Vec<u8> = fold.test.iter().map(|&i| y[i]).collect();
-        let model = p.fit(x.select(Axis(0), &fold.train).view(), &y_fit)?;
-        let acc = accuracy(&y_val, &model.predict(x.select(Axis(0), &fold.test).view()));
-        progress.inc(1);
-        Ok(acc)
-    })
-}
-
-/// Refits `params` on all training rows, predicts the test rows, and assembles the row.
-#[allow(clippy::too_many_arguments)]
-fn finish<P: Fit>(
-    name: &'static str,
-    paper_row: usize,
-    params: &P,
-    chosen: String,
-    grid: Vec<(String, f64, f64)>,
-    best: usize,
-    cv_seconds: f64,
-    (x, y, xt, yt): (ArrayView2<'_, f64>, &[u8], ArrayView2<'_, f64>, &[u8]),
-) -> Result<ModelResult, ModelError> {
-    let start = Instant::now();
-    let model = params.fit(x, y)?;
-    let fit_seconds = start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    let predictions = model.predict(xt);
-    let predict_seconds = start.elapsed().as_secs_f64();
-    Ok(ModelResult {
-        name,
-        paper_row,
-        chosen,
-        grid,
-        best,
-        cv_seconds,
-        fit_seconds,
-        predict_seconds,
-        confusion: ConfusionMatrix::new(yt, &predictions),
-        predictions,
-    })
 }
 
 /// Runs the section-2 study. `progress` advances once per fold of every grid point (the SVM's
