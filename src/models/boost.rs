@@ -21,6 +21,10 @@
 //!   the residuals: 0.854 against 0.843 on the same depth-5 setting.
 //! - Split points are searched among at most 64 quantile cuts per feature rather than every
 //!   distinct value, so a split search costs the same at any number of rows.
+//! - Leaf values carry XGBoost's L2 penalty (`LAMBDA` = 1), without which more training rows
+//!   made the model worse (see the constant).
+//!
+//! (The accuracies above were measured with a penalty of 0.001, before it was raised to 1.)
 //!
 //! Written here rather than taken from a crate: forust-ml 0.8, the maintained pure-Rust
 //! booster, has only binary and regression objectives, so ten classes means ten one-vs-rest
@@ -40,9 +44,12 @@ use crate::data::N_CLASSES;
 /// (shrinkage 0.1, depth 5) against 0.8538 with 255, in about half the time.
 const MAX_BINS: usize = 64;
 
-/// Added to every hessian sum, so a leaf whose rows are all predicted with certainty gets a
-/// finite value.
-const LAMBDA: f64 = 1e-3;
+/// The L2 penalty on leaf values (XGBoost's default `lambda`), added to every hessian sum in
+/// the split gain and the leaf value. Without it a split can isolate a few confidently
+/// misclassified rows (residual near 1, hessian near 0) and give them a huge leaf value: with
+/// 0.001, 300 rounds on all 60,000 training images scored 0.806, below the 0.855 of 10,000
+/// images; with 1 they score 0.881 and 0.851.
+const LAMBDA: f64 = 1.0;
 
 /// Hyperparameters of the boosted trees; the names are `gbm`'s.
 #[derive(Debug, Clone, Copy, PartialEq)]
