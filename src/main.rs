@@ -89,6 +89,9 @@ enum Command {
     /// Section 3.2: kNN on raw pixels against kNN on PCA scores (Figures 9 and 10,
     /// results/knn.csv and knn.md).
     Knn(KnnArgs),
+    /// The whole study in order, sharing work: every figure, every table, and
+    /// results/REPORT.md with every number the study reports beside ours.
+    Reproduce(ReproduceArgs),
     /// Section 3.3: gradient boosting, an averaged neural network and a random forest on the
     /// PCA scores (Figures 11 and 12, results/pca_models.csv and pca_models.md).
     PcaModels(PcaModelsArgs),
@@ -176,6 +179,34 @@ struct KnnArgs {
     test_rows: usize,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Protocol {
+    /// The study's: its training subsets, its cross-validation grids.
+    Paper,
+    /// The study's, then every model refitted on all 60,000 training images.
+    Full,
+}
+
+#[derive(Debug, Args)]
+struct ReproduceArgs {
+    /// Which protocol to run.
+    #[arg(long, value_enum, default_value_t = Protocol::Paper)]
+    protocol: Protocol,
+    /// Directory for the tables and REPORT.md.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Directory for the figures.
+    #[arg(long, default_value = "figures")]
+    figures: PathBuf,
+    /// Figure formats, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "png,svg")]
+    format: Vec<Format>,
+    /// Every step on a few hundred images with tiny grids, in well under a minute: for
+    /// checking the pipeline (CI, notebooks), not for its numbers.
+    #[arg(long, env = "FMNIST_QUICK")]
+    quick: bool,
+}
+
 #[derive(Debug, Args)]
 struct PcaModelsArgs {
     /// Directory for pca_models.csv, pca_models_mcnemar.csv, pca_models_timings.csv and
@@ -227,6 +258,7 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Features(args) => features(&cli.data, args, cli.seed),
         Command::Table1(args) => table1(&cli.data, args, cli.seed),
         Command::Knn(args) => knn(&cli.data, args, cli.seed),
+        Command::Reproduce(args) => reproduce(&cli.data, args, cli.seed),
         Command::PcaModels(args) => pca_models(&cli.data, args, cli.seed),
         Command::Bench(args) => bench::run(&cli.data, args),
     }
@@ -370,104 +402,108 @@ fn draw_figures(args: &DataArgs, fig: &FiguresArgs, seed: u64) -> Result<()> {
     only.sort_unstable();
     only.dedup();
     let mut shared = Shared::new(&data, seed);
-    let (out, formats) = (&fig.out, &fig.format);
     let mut written = Vec::new();
     for number in only {
         eprintln!("Figure {number}");
-        match number {
-            1 => save(
-                &Exemplars::new(&data.train, fig.exemplars, seed)?,
-                out,
-                formats,
-                &mut written,
-            )?,
-            2 => save(
-                &PixelMeanSd::new(&PixelStats::of(data.train.images())),
-                out,
-                formats,
-                &mut written,
-            )?,
-            3 => {
-                save(
-                    &ClassHeatmaps::mean_intensity(&data.train),
-                    out,
-                    formats,
-                    &mut written,
-                )?;
-                let f = ClassHeatmaps::nonwhite_counts(&data.train, fig.sample_per_class, seed)?;
-                save(&f, out, formats, &mut written)?;
-            }
-            4 => eprintln!(
-                "  Figure 4 (SVM accuracy by class) comes with the section-2 study; skipped"
-            ),
-            5 => save(
-                &PcaScree::new(shared.pca()?, 0.95),
-                out,
-                formats,
-                &mut written,
-            )?,
-            6 => save(
-                &PcaComponents::new(shared.pca()?, &[1, 2, 3, 4, 392, 784]),
-                out,
-                formats,
-                &mut written,
-            )?,
-            7 => {
-                let f = PcaProjection::new(shared.pca()?, &data.train)?;
-                for &format in formats {
-                    // Every point in the bitmap; every tenth in the vector file.
-                    match format {
-                        Format::Png => save(&f, out, &[format], &mut written)?,
-                        Format::Svg => save(&f.thinned(10), out, &[format], &mut written)?,
-                    }
-                }
-            }
-            8 => save(
-                &Reconstructions::new(shared.pca()?, &data.train, fig.components)?,
-                out,
-                formats,
-                &mut written,
-            )?,
-            9 | 10 => {
-                let params = KnnStudyParams {
-                    seed: shared.seed,
-                    ..KnnStudyParams::default()
-                };
-                let study = shared.knn(&params)?;
-                let f = if number == 9 {
-                    KnnTuning::raw(study)
-                } else {
-                    KnnTuning::pca(study)
-                };
-                save(&f, out, formats, &mut written)?;
-            }
-            11 | 12 => {
-                let params = PcaModelsParams {
-                    seed: shared.seed,
-                    ..PcaModelsParams::default()
-                };
-                let study = shared.pca_models(&params)?;
-                if number == 11 {
-                    save(
-                        &ModelComparison::pca_models(study),
-                        out,
-                        formats,
-                        &mut written,
-                    )?;
-                } else {
-                    save(
-                        &ConfusionHeatmaps::pca_models(study),
-                        out,
-                        formats,
-                        &mut written,
-                    )?;
-                }
-            }
-            _ => unreachable!("clap limits --only to the study's figures"),
-        }
+        draw_figure(number, &mut shared, fig, &mut written)?;
     }
     for path in written {
         println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Draws the study's figure `number` (3 draws both variants) into `fig.out`. Figures 4 and
+/// 9–12 come from their section's study, run here unless `shared` holds it already.
+fn draw_figure(
+    number: u8,
+    shared: &mut Shared<'_>,
+    fig: &FiguresArgs,
+    written: &mut Vec<PathBuf>,
+) -> Result<()> {
+    let data = shared.data;
+    let seed = shared.seed;
+    let (out, formats) = (&fig.out, &fig.format);
+    match number {
+        1 => save(
+            &Exemplars::new(&data.train, fig.exemplars, seed)?,
+            out,
+            formats,
+            written,
+        )?,
+        2 => save(
+            &PixelMeanSd::new(&PixelStats::of(data.train.images())),
+            out,
+            formats,
+            written,
+        )?,
+        3 => {
+            save(
+                &ClassHeatmaps::mean_intensity(&data.train),
+                out,
+                formats,
+                written,
+            )?;
+            let f = ClassHeatmaps::nonwhite_counts(&data.train, fig.sample_per_class, seed)?;
+            save(&f, out, formats, written)?;
+        }
+        4 => {
+            let params = Table1Params {
+                seed,
+                ..Table1Params::default()
+            };
+            let (accuracy, _) = table1_figures(shared.table1(&params)?);
+            save(&accuracy, out, formats, written)?;
+        }
+        5 => save(&PcaScree::new(shared.pca()?, 0.95), out, formats, written)?,
+        6 => save(
+            &PcaComponents::new(shared.pca()?, &[1, 2, 3, 4, 392, 784]),
+            out,
+            formats,
+            written,
+        )?,
+        7 => {
+            let f = PcaProjection::new(shared.pca()?, &data.train)?;
+            for &format in formats {
+                // Every point in the bitmap; every tenth in the vector file.
+                match format {
+                    Format::Png => save(&f, out, &[format], written)?,
+                    Format::Svg => save(&f.thinned(10), out, &[format], written)?,
+                }
+            }
+        }
+        8 => save(
+            &Reconstructions::new(shared.pca()?, &data.train, fig.components)?,
+            out,
+            formats,
+            written,
+        )?,
+        9 | 10 => {
+            let params = KnnStudyParams {
+                seed: shared.seed,
+                ..KnnStudyParams::default()
+            };
+            let study = shared.knn(&params)?;
+            let f = if number == 9 {
+                KnnTuning::raw(study)
+            } else {
+                KnnTuning::pca(study)
+            };
+            save(&f, out, formats, written)?;
+        }
+        11 | 12 => {
+            let params = PcaModelsParams {
+                seed: shared.seed,
+                ..PcaModelsParams::default()
+            };
+            let study = shared.pca_models(&params)?;
+            if number == 11 {
+                save(&ModelComparison::pca_models(study), out, formats, written)?;
+            } else {
+                save(&ConfusionHeatmaps::pca_models(study), out, formats, written)?;
+            }
+        }
+        _ => unreachable!("clap limits --only to the study's figures"),
     }
     Ok(())
 }
@@ -533,19 +569,34 @@ fn table1(args: &DataArgs, a: &Table1Args, seed: u64) -> Result<()> {
     };
     let mut shared = Shared::new(&data, seed);
     let t = shared.table1(&params)?;
+    let written = write_table1(t, &a.out, &a.figures, &a.format)?;
+    print!("{}", t.table().to_markdown());
+    print_written(&written);
+    Ok(())
+}
+
+/// Section 2's tables into `out`, Figure 4 and its confusion heat maps into `figures`.
+fn write_table1(
+    t: &Table1,
+    out: &std::path::Path,
+    figures: &std::path::Path,
+    format: &[Format],
+) -> Result<Vec<PathBuf>> {
     let mut written = vec![
-        report::write_text(&a.out, "table1.csv", &t.table().to_csv())?,
-        report::write_text(&a.out, "table1_timings.csv", &t.timings().to_csv())?,
-        report::write_text(&a.out, "table1.md", &t.markdown())?,
+        report::write_text(out, "table1.csv", &t.table().to_csv())?,
+        report::write_text(out, "table1_timings.csv", &t.timings().to_csv())?,
+        report::write_text(out, "table1.md", &t.markdown())?,
     ];
     let (accuracy, confusion) = table1_figures(t);
-    save(&accuracy, &a.figures, &a.format, &mut written)?;
-    save(&confusion, &a.figures, &a.format, &mut written)?;
-    print!("{}", t.table().to_markdown());
+    save(&accuracy, figures, format, &mut written)?;
+    save(&confusion, figures, format, &mut written)?;
+    Ok(written)
+}
+
+fn print_written(written: &[PathBuf]) {
     for path in written {
         println!("wrote {}", path.display());
     }
-    Ok(())
 }
 
 fn knn(args: &DataArgs, knn: &KnnArgs, seed: u64) -> Result<()> {
@@ -558,29 +609,28 @@ fn knn(args: &DataArgs, knn: &KnnArgs, seed: u64) -> Result<()> {
     };
     let mut shared = Shared::new(&data, seed);
     let study = shared.knn(&params)?;
-    let mut written = vec![
-        report::write_text(&knn.out, "knn.csv", &study.table().to_csv())?,
-        report::write_text(&knn.out, "knn_cv.csv", &study.cv_table().to_csv())?,
-        report::write_text(&knn.out, "knn.md", &study.markdown())?,
-    ];
-    save(
-        &KnnTuning::raw(study),
-        &knn.figures,
-        &knn.format,
-        &mut written,
-    )?;
-    save(
-        &KnnTuning::pca(study),
-        &knn.figures,
-        &knn.format,
-        &mut written,
-    )?;
+    let written = write_knn(study, &knn.out, &knn.figures, &knn.format)?;
     print!("{}", study.table().to_markdown());
     println!("\nPCA beats raw pixels? {}", study.verdict());
-    for path in written {
-        println!("wrote {}", path.display());
-    }
+    print_written(&written);
     Ok(())
+}
+
+/// Section 3.2's tables into `out`, Figures 9 and 10 into `figures`.
+fn write_knn(
+    study: &KnnStudy,
+    out: &std::path::Path,
+    figures: &std::path::Path,
+    format: &[Format],
+) -> Result<Vec<PathBuf>> {
+    let mut written = vec![
+        report::write_text(out, "knn.csv", &study.table().to_csv())?,
+        report::write_text(out, "knn_cv.csv", &study.cv_table().to_csv())?,
+        report::write_text(out, "knn.md", &study.markdown())?,
+    ];
+    save(&KnnTuning::raw(study), figures, format, &mut written)?;
+    save(&KnnTuning::pca(study), figures, format, &mut written)?;
+    Ok(written)
 }
 
 fn pca_models(args: &DataArgs, a: &PcaModelsArgs, seed: u64) -> Result<()> {
@@ -603,31 +653,244 @@ fn pca_models(args: &DataArgs, a: &PcaModelsArgs, seed: u64) -> Result<()> {
     }
     let mut shared = Shared::new(&data, seed);
     let study = shared.pca_models(&params)?;
+    let written = write_pca_models(study, &a.out, &a.figures, &a.format)?;
+    print!("{}", study.table().to_markdown());
+    print_written(&written);
+    Ok(())
+}
+
+/// Section 3.3's tables into `out`, Figures 11 and 12 into `figures`.
+fn write_pca_models(
+    study: &PcaModels,
+    out: &std::path::Path,
+    figures: &std::path::Path,
+    format: &[Format],
+) -> Result<Vec<PathBuf>> {
     let mut written = vec![
-        report::write_text(&a.out, "pca_models.csv", &study.table().to_csv())?,
+        report::write_text(out, "pca_models.csv", &study.table().to_csv())?,
         report::write_text(
-            &a.out,
+            out,
             "pca_models_mcnemar.csv",
             &study.mcnemar_table().to_csv(),
         )?,
-        report::write_text(&a.out, "pca_models_timings.csv", &study.timings().to_csv())?,
-        report::write_text(&a.out, "pca_models.md", &study.markdown())?,
+        report::write_text(out, "pca_models_timings.csv", &study.timings().to_csv())?,
+        report::write_text(out, "pca_models.md", &study.markdown())?,
     ];
     save(
         &ModelComparison::pca_models(study),
-        &a.figures,
-        &a.format,
+        figures,
+        format,
         &mut written,
     )?;
     save(
         &ConfusionHeatmaps::pca_models(study),
-        &a.figures,
-        &a.format,
+        figures,
+        format,
         &mut written,
     )?;
-    print!("{}", study.table().to_markdown());
-    for path in written {
-        println!("wrote {}", path.display());
+    Ok(written)
+}
+
+fn reproduce(args: &DataArgs, a: &ReproduceArgs, seed: u64) -> Result<()> {
+    use fmnist::study::reproduce::{Environment, Reproduction, Step};
+    let mut steps = Vec::new();
+    let (data, seconds) = args.load()?;
+    steps.push(Step {
+        name: "load and verify the data".into(),
+        seconds,
+    });
+    let (t1, kp, pp) = if a.quick {
+        (
+            Table1Params::quick(),
+            KnnStudyParams::quick(),
+            PcaModelsParams::quick(),
+        )
+    } else {
+        (
+            Table1Params::default(),
+            KnnStudyParams::default(),
+            PcaModelsParams::default(),
+        )
+    };
+    let (t1, kp, pp) = (
+        Table1Params { seed, ..t1 },
+        KnnStudyParams { seed, ..kp },
+        PcaModelsParams { seed, ..pp },
+    );
+    let fig = FiguresArgs {
+        only: Vec::new(),
+        out: a.figures.clone(),
+        format: a.format.clone(),
+        exemplars: 8,
+        sample_per_class: 600,
+        components: 187,
+    };
+    let mut shared = Shared::new(&data, seed);
+    let mut written = Vec::new();
+    let mut step = |name: &str, f: &mut dyn FnMut() -> Result<()>| -> Result<()> {
+        eprintln!("{name}");
+        let start = Instant::now();
+        f()?;
+        steps.push(Step {
+            name: name.into(),
+            seconds: start.elapsed().as_secs_f64(),
+        });
+        Ok(())
+    };
+    step("Section 1: Figures 1-3", &mut || {
+        (1..=3).try_for_each(|n| draw_figure(n, &mut shared, &fig, &mut written))
+    })?;
+    step("Section 2: Table 1 and Figure 4", &mut || {
+        let t = shared.table1(&t1)?;
+        written.extend(write_table1(t, &a.out, &a.figures, &a.format)?);
+        Ok(())
+    })?;
+    step("Section 3.1: PCA and Figures 5-8", &mut || {
+        (5..=8).try_for_each(|n| draw_figure(n, &mut shared, &fig, &mut written))
+    })?;
+    step("Section 3.2: kNN and Figures 9-10", &mut || {
+        let study = shared.knn(&kp)?;
+        written.extend(write_knn(study, &a.out, &a.figures, &a.format)?);
+        Ok(())
+    })?;
+    step(
+        "Section 3.3: models on PCA scores, Figures 11-12",
+        &mut || {
+            let study = shared.pca_models(&pp)?;
+            written.extend(write_pca_models(study, &a.out, &a.figures, &a.format)?);
+            Ok(())
+        },
+    )?;
+    let mut full = None;
+    if a.protocol == Protocol::Full {
+        step(
+            "Beyond the study: every model on all training images",
+            &mut || {
+                let bar = progress_bar();
+                let paper = fmnist::study::full::PaperRuns {
+                    table1: shared.table1.as_ref().expect("run above"),
+                    knn: shared.knn.as_ref().expect("run above"),
+                    pca_models: shared.pca_models.as_ref().expect("run above"),
+                };
+                let rows = if a.quick { 2_000 } else { data.train.len() };
+                let pca = shared.pca.as_ref().expect("fitted above");
+                let f = fmnist::study::full::run(&data, pca, paper, rows, seed, &bar)?;
+                bar.finish_and_clear();
+                written.push(report::write_text(&a.out, "full.csv", &f.table().to_csv())?);
+                written.push(report::write_text(
+                    &a.out,
+                    "full_timings.csv",
+                    &f.timings().to_csv(),
+                )?);
+                full = Some(f);
+                Ok(())
+            },
+        )?;
     }
+    let run = Reproduction {
+        pca: shared.pca.as_ref().expect("fitted above"),
+        table1: shared.table1.as_ref().expect("run above"),
+        knn: shared.knn.as_ref().expect("run above"),
+        pca_models: shared.pca_models.as_ref().expect("run above"),
+        full: full.as_ref(),
+    };
+    let env = Environment {
+        seed,
+        protocol: format!("{:?}", a.protocol).to_lowercase(),
+        cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+        threads: rayon::current_num_threads(),
+        data: format!("{} ({})", data.source.dir.display(), data.source.origin),
+        peak_mib: bench::peak_rss_mib(),
+    };
+    let figures_rel = relative(&a.out, &a.figures);
+    let captions: Vec<(String, String)> = REPORT_FIGURES
+        .iter()
+        .map(|(caption, stem)| (caption.to_string(), format!("{figures_rel}/{stem}.png")))
+        .collect();
+    written.push(report::write_text(
+        &a.out,
+        "verdicts.csv",
+        &run.verdicts().to_csv(),
+    )?);
+    let mut timings = report::Table::new(["step", "seconds"]);
+    for s in &steps {
+        timings.push([s.name.clone(), format!("{:.2}", s.seconds)]);
+    }
+    written.push(report::write_text(
+        &a.out,
+        "reproduce_timings.csv",
+        &timings.to_csv(),
+    )?);
+    written.push(report::write_text(
+        &a.out,
+        "REPORT.md",
+        &run.markdown(&env, &steps, &captions),
+    )?);
+    print_written(&written);
+    let total: f64 = steps.iter().map(|s| s.seconds).sum();
+    println!(
+        "done in {total:.0} s; see {}",
+        a.out.join("REPORT.md").display()
+    );
     Ok(())
+}
+
+/// The figures REPORT.md embeds: caption and file stem.
+const REPORT_FIGURES: [(&str, &str); 13] = [
+    ("Figure 1: exemplars", "fig01_exemplars"),
+    (
+        "Figure 2: per-pixel mean and standard deviation",
+        "fig02_pixel_mean_sd",
+    ),
+    (
+        "Figure 3: mean intensity by class",
+        "fig03_class_mean_intensity",
+    ),
+    (
+        "Figure 3 (as published): non-white counts by class",
+        "fig03_class_nonwhite_counts",
+    ),
+    (
+        "Figure 4: the SVM's accuracy by class",
+        "fig04_svm_accuracy_by_class",
+    ),
+    ("Figure 5: scree plot", "fig05_pca_scree"),
+    (
+        "Figure 6: principal components as images",
+        "fig06_pca_components",
+    ),
+    (
+        "Figure 7: the training images on PC1 and PC2",
+        "fig07_pca_projection",
+    ),
+    (
+        "Figure 8: reconstructions from 187 components",
+        "fig08_pca_reconstruction",
+    ),
+    (
+        "Figure 9: kNN accuracy against k, raw pixels",
+        "fig09_knn_k_raw",
+    ),
+    (
+        "Figure 10: kNN accuracy against k, PCA scores",
+        "fig10_knn_k_pca",
+    ),
+    ("Figure 11: models on the PCA scores", "fig11_pca_models"),
+    (
+        "Figure 12: their confusion matrices",
+        "fig12_confusion_pca_models",
+    ),
+];
+
+/// `to` relative to `from` when both are relative paths (the usual results/ and figures/);
+/// otherwise `to` as given.
+fn relative(from: &std::path::Path, to: &std::path::Path) -> String {
+    if from.is_relative() && to.is_relative() {
+        let ups = from.components().count();
+        let mut s = "../".repeat(ups);
+        s.push_str(&to.display().to_string());
+        s
+    } else {
+        to.display().to_string()
+    }
 }

@@ -449,3 +449,46 @@ fn pca_models_on_a_small_run_writes_identical_tables_and_figures_11_and_12() {
     }
     assert!(out.path().join("results/pca_models.md").is_file());
 }
+
+#[test]
+fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
+    let Some(dir) = common::real_data_dir() else {
+        return;
+    };
+    let results = [
+        "table1.csv",
+        "knn.csv",
+        "knn_cv.csv",
+        "pca_models.csv",
+        "pca_models_mcnemar.csv",
+        "full.csv",
+        "verdicts.csv",
+    ];
+    let args = ["reproduce", "--quick", "--protocol", "full"];
+    let (out, files) = twice_identical(&args, &dir, &results);
+    let verdicts = &files[6];
+    for quantity in [
+        "components for 95% of the variance",
+        "variance explained by PC4",
+        "SVM (radial): test accuracy",
+        "PCA scores significantly better than raw pixels",
+        "Random forest: kappa",
+    ] {
+        assert!(verdicts.contains(quantity), "{quantity}");
+    }
+    assert_eq!(files[5].lines().count(), 12, "a header and eleven models");
+    let figures = out.path().join("figures");
+    let pngs = std::fs::read_dir(&figures).unwrap().count();
+    assert_eq!(
+        pngs, 14,
+        "every figure of the study, Figure 3 twice, the section-2 heat maps"
+    );
+    let report = std::fs::read_to_string(out.path().join("results/REPORT.md")).unwrap();
+    assert!(report.contains("## Every number the study reports"));
+    assert!(report.contains("## Beyond the study"));
+    assert!(
+        report.contains("(../figures/fig12_confusion_pca_models.png)")
+            || report.contains("fig12_confusion_pca_models.png")
+    );
+    assert!(out.path().join("results/reproduce_timings.csv").is_file());
+}

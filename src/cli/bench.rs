@@ -391,7 +391,7 @@ fn fit_predict<P: Fit>(
 }
 
 /// The process's peak resident set size (Linux `VmHWM`), in MiB.
-fn peak_rss_mib() -> Option<f64> {
+pub fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

@@ -56,6 +56,18 @@ pub struct KnnStudyParams {
     pub seed: u64,
 }
 
+impl KnnStudyParams {
+    /// A run of seconds that exercises every step (1,500 training and 500 test images): for
+    /// checking the pipeline, not for its numbers.
+    pub fn quick() -> Self {
+        KnnStudyParams {
+            train_rows: 1_500,
+            test_rows: 500,
+            ..KnnStudyParams::default()
+        }
+    }
+}
+
 impl Default for KnnStudyParams {
     fn default() -> Self {
         KnnStudyParams {

@@ -2,8 +2,10 @@
 //! everything its tables and figures need. The command line, the notebooks and `reproduce` call
 //! these, so they cannot drift apart.
 
+pub mod full;
 pub mod knn;
 pub mod pca_models;
+pub mod reproduce;
 pub mod table1;
 
 use std::time::Instant;

@@ -128,6 +128,25 @@ impl Default for PcaModelsParams {
 }
 
 impl PcaModelsParams {
+    /// A run of seconds that exercises every step (600 training and 300 test images, 3 folds,
+    /// 10 boosting rounds, 20 trees, one network setting): for checking the pipeline, not for
+    /// its numbers.
+    pub fn quick() -> Self {
+        PcaModelsParams {
+            train_rows: 600,
+            test_rows: 300,
+            folds: 3,
+            boost: BoostGrid {
+                trees: vec![5, 10],
+                ..BoostGrid::reduced()
+            },
+            forest_trees: 20,
+            mtry: vec![2, 6],
+            net_decays: vec![1.0],
+            ..PcaModelsParams::default()
+        }
+    }
+
     /// The study's grids (boosting's alone is 1,200 fits: hours on two cores).
     pub fn study_grids() -> Self {
         PcaModelsParams {
@@ -150,6 +169,19 @@ pub struct PcaModels {
     pub models: Vec<ModelResult>,
     /// McNemar's exact test for every pair of models: (first, second, test).
     pub mcnemar: Vec<(usize, usize, McNemar)>,
+    /// The settings cross-validation chose, to refit elsewhere (the full-data protocol).
+    pub chosen: PcaModelsChosen,
+}
+
+/// The settings the section-3.3 cross-validation chose.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PcaModelsChosen {
+    /// Gradient boosting.
+    pub boost: BoostParams,
+    /// The averaged network.
+    pub net: NetParams,
+    /// The forest.
+    pub forest: ForestParams,
 }
 
 fn boost_label(p: &BoostParams) -> String {
@@ -282,6 +314,7 @@ pub fn run(
     phase(PAPER[1].0, grid.len() * folds.len() + 1);
     let start = Instant::now();
     let g = cv(x.view(), &y, &folds, &grid, progress)?;
+    let chosen_net = g.best().params;
     let net_label = |p: &NetParams| {
         format!(
             "size {}, decay {}, {} nets averaged",
@@ -312,6 +345,7 @@ pub fn run(
     phase(PAPER[2].0, grid.len() * folds.len() + 1);
     let start = Instant::now();
     let g = cv(x.view(), &y, &folds, &grid, progress)?;
+    let chosen_forest = g.best().params;
     let forest_label = |p: &ForestParams| format!("{} trees, mtry {}", p.trees, p.mtry);
     models.push(finish(
         PAPER[2].0,
@@ -337,6 +371,11 @@ pub fn run(
         components,
         models,
         mcnemar,
+        chosen: PcaModelsChosen {
+            boost: best,
+            net: chosen_net,
+            forest: chosen_forest,
+        },
     })
 }
 

@@ -61,6 +61,19 @@ pub struct Table1Params {
     pub seed: u64,
 }
 
+impl Table1Params {
+    /// A run of seconds that exercises every step (60 images per class, 300 test images, 20
+    /// trees): for checking the pipeline, not for its numbers.
+    pub fn quick() -> Self {
+        Table1Params {
+            per_class: 60,
+            test_rows: 300,
+            trees: 20,
+            ..Table1Params::default()
+        }
+    }
+}
+
 impl Default for Table1Params {
     fn default() -> Self {
         Table1Params {
@@ -83,6 +96,21 @@ pub struct Table1 {
     pub params: Table1Params,
     /// One entry per row of the table, in the study's order.
     pub models: Vec<ModelResult>,
+    /// The settings cross-validation chose, to refit elsewhere (the full-data protocol).
+    pub chosen: Table1Chosen,
+}
+
+/// The settings the section-2 cross-validation chose.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Table1Chosen {
+    /// The SVM (its γ is estimated from whatever rows it is fitted on).
+    pub svm: SvmParams,
+    /// The logistic regression.
+    pub logistic: LogisticParams,
+    /// The forest.
+    pub forest: ForestParams,
+    /// kNN's k, on centred and scaled features.
+    pub knn_k: usize,
 }
 
 impl Table1 {
@@ -156,6 +184,7 @@ pub fn run(
         .map(|&d| LogisticParams::new(d))
         .collect();
     let g = cv(x.view(), &y, &folds, &grid, progress)?;
+    let logistic = g.best().params;
     models.push(finish(
         "Multinomial logistic regression",
         1,
@@ -241,6 +270,12 @@ pub fn run(
     Ok(Table1 {
         params: params.clone(),
         models,
+        chosen: Table1Chosen {
+            svm: best,
+            logistic,
+            forest,
+            knn_k: k,
+        },
     })
 }
 
