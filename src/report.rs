@@ -91,6 +91,37 @@ impl Table {
         }
         out
     }
+
+    /// The table as an HTML `<table>`, cells escaped.
+    pub fn to_html(&self) -> String {
+        let escape = |c: &str| {
+            c.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        };
+        let mut html = String::from("<table><thead><tr>");
+        for c in &self.columns {
+            html.push_str(&format!("<th>{}</th>", escape(c)));
+        }
+        html.push_str("</tr></thead><tbody>");
+        for row in &self.rows {
+            html.push_str("<tr>");
+            for c in row {
+                html.push_str(&format!("<td>{}</td>", escape(c)));
+            }
+            html.push_str("</tr>");
+        }
+        html.push_str("</tbody></table>");
+        html
+    }
+
+    /// Called by evcxr when a cell's value is a `Table`: shows it as an HTML table.
+    pub fn evcxr_display(&self) {
+        println!(
+            "EVCXR_BEGIN_CONTENT text/html\n{}\nEVCXR_END_CONTENT",
+            self.to_html()
+        );
+    }
 }
 
 #[cfg(feature = "polars")]
@@ -204,5 +235,15 @@ mod tests {
         let path = write_text(&dir.path().join("results"), "t.csv", "a\n").unwrap();
         assert_eq!(std::fs::read_to_string(path).unwrap(), "a\n");
         assert_eq!(pct(0.8172), "81.72%");
+    }
+
+    #[test]
+    fn html_escapes_cells_and_keeps_the_shape() {
+        let mut t = Table::new(["model", "p < 0.05"]);
+        t.push(["A & B", "<yes>"]);
+        let html = t.to_html();
+        assert!(html.contains("<th>p &lt; 0.05</th>"));
+        assert!(html.contains("<td>A &amp; B</td><td>&lt;yes&gt;</td>"));
+        assert_eq!(html.matches("<tr>").count(), 2);
     }
 }

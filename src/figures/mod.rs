@@ -240,6 +240,13 @@ impl Inline {
     }
 }
 
+/// Saves `fig` into `dir` as PNG and SVG (as the command line does) and returns it for inline
+/// display: the one call a notebook cell ends with, `figures::save_and_show(&fig, dir)?`.
+pub fn save_and_show<F: Figure>(fig: &F, dir: &Path) -> Result<Inline, FigureError> {
+    save(fig, dir, &Format::ALL)?;
+    show(fig)
+}
+
 /// Renders `fig` for inline display: end a notebook cell with `figures::show(&fig)?`.
 pub fn show<F: Figure>(fig: &F) -> Result<Inline, FigureError> {
     Ok(Inline { png: to_png(fig)? })
@@ -296,5 +303,14 @@ mod tests {
     fn inline_display_uses_the_evcxr_protocol() {
         let inline = show(&Square).unwrap();
         assert_eq!(&inline.png()[1..4], b"PNG");
+    }
+
+    #[test]
+    fn save_and_show_writes_both_files_and_returns_the_same_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let inline = save_and_show(&Square, dir.path()).unwrap();
+        let saved = std::fs::read(dir.path().join("square.png")).unwrap();
+        assert_eq!(inline.png(), saved.as_slice());
+        assert!(dir.path().join("square.svg").is_file());
     }
 }

@@ -57,6 +57,16 @@ pub struct KnnStudyParams {
 }
 
 impl KnnStudyParams {
+    /// [`KnnStudyParams::quick`] when `FMNIST_QUICK` is set (see [`crate::study::quick`]), the
+    /// default otherwise.
+    pub fn from_env() -> Self {
+        if crate::study::quick() {
+            Self::quick()
+        } else {
+            Self::default()
+        }
+    }
+
     /// A run of seconds that exercises every step (1,500 training and 500 test images): for
     /// checking the pipeline, not for its numbers.
     pub fn quick() -> Self {

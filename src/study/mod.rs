@@ -10,7 +10,16 @@ pub mod table1;
 
 use std::time::Instant;
 
-use indicatif::ProgressBar;
+/// The environment variable that asks for quick runs: set (to anything but `0`), every
+/// section's `from_env` parameters are its `quick` ones (the notebooks' CI runs use it).
+pub const QUICK_ENV: &str = "FMNIST_QUICK";
+
+/// Whether [`QUICK_ENV`] asks for quick runs.
+pub fn quick() -> bool {
+    std::env::var(QUICK_ENV).is_ok_and(|v| v != "0")
+}
+
+pub use indicatif::ProgressBar;
 use ndarray::{ArrayView2, Axis};
 
 use crate::eval::{accuracy, grid_search, ConfusionMatrix, Fold, GridSearch};

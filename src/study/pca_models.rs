@@ -128,6 +128,16 @@ impl Default for PcaModelsParams {
 }
 
 impl PcaModelsParams {
+    /// [`PcaModelsParams::quick`] when `FMNIST_QUICK` is set (see [`crate::study::quick`]), the
+    /// default otherwise.
+    pub fn from_env() -> Self {
+        if crate::study::quick() {
+            Self::quick()
+        } else {
+            Self::default()
+        }
+    }
+
     /// A run of seconds that exercises every step (600 training and 300 test images, 3 folds,
     /// 10 boosting rounds, 20 trees, one network setting): for checking the pipeline, not for
     /// its numbers.

@@ -62,6 +62,16 @@ pub struct Table1Params {
 }
 
 impl Table1Params {
+    /// [`Table1Params::quick`] when `FMNIST_QUICK` is set (see [`crate::study::quick`]), the
+    /// default otherwise.
+    pub fn from_env() -> Self {
+        if crate::study::quick() {
+            Self::quick()
+        } else {
+            Self::default()
+        }
+    }
+
     /// A run of seconds that exercises every step (60 images per class, 300 test images, 20
     /// trees): for checking the pipeline, not for its numbers.
     pub fn quick() -> Self {
