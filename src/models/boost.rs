@@ -422,12 +422,7 @@ pub struct Boosted {
 /// Row-wise softmax of scores into probabilities.
 fn probabilities(scores: &Array2<f64>) -> Array2<f64> {
     let mut p = scores.clone();
-    for mut row in p.rows_mut() {
-        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        row.mapv_inplace(|v| (v - m).exp());
-        let s = row.sum();
-        row /= s;
-    }
+    super::softmax_rows(&mut p);
     p
 }
 

@@ -60,31 +60,12 @@ fn with_intercept(x: ArrayView2<'_, f64>) -> Array2<f64> {
     out
 }
 
-/// Row-wise softmax of `z`, in place, stably.
-fn softmax(z: &mut Array2<f64>) {
-    for mut row in z.rows_mut() {
-        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        row.mapv_inplace(|v| (v - m).exp());
-        let sum = row.sum();
-        row /= sum;
-    }
-}
-
 /// The objective and its gradient at `w`.
 fn objective(x: &Array2<f64>, y: &[u8], w: ArrayView2<'_, f64>, decay: f64) -> (f64, Array2<f64>) {
     let d = w.nrows() - 1;
     let mut p = x.dot(&w);
     // Cross-entropy from the logits before normalising, for accuracy.
-    let mut loss = 0.0;
-    for (row, &label) in p.rows().into_iter().zip(y) {
-        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
-        loss += lse - row[usize::from(label)];
-    }
-    softmax(&mut p);
-    for (mut row, &label) in p.rows_mut().into_iter().zip(y) {
-        row[usize::from(label)] -= 1.0;
-    }
+    let mut loss = super::cross_entropy(&mut p, y, 0.0);
     let mut grad = x.t().dot(&p);
     let penalised = w.slice(s![..d, ..]);
     loss += decay * penalised.iter().map(|v| v * v).sum::<f64>();
@@ -144,7 +125,7 @@ impl Classifier for Logistic {
 
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
         let mut p = with_intercept(self.scaler.transform(x).view()).dot(&self.weights);
-        softmax(&mut p);
+        super::softmax_rows(&mut p);
         Some(p)
     }
 }

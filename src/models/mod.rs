@@ -88,6 +88,33 @@ impl<M: Classifier> Classifier for ScaledModel<M> {
     }
 }
 
+/// Row-wise softmax of class scores, in place, stably.
+pub(crate) fn softmax_rows(z: &mut Array2<f64>) {
+    for mut row in z.rows_mut() {
+        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        row.mapv_inplace(|v| (v - m).exp());
+        let sum = row.sum();
+        row /= sum;
+    }
+}
+
+/// `start` plus the summed cross-entropy of `logits` against labels `y` (added row by row, so
+/// a penalty passed as `start` sums in the same order wherever it is used); `logits` becomes
+/// the gradient, the probabilities minus the one-hot labels.
+pub(crate) fn cross_entropy(logits: &mut Array2<f64>, y: &[u8], start: f64) -> f64 {
+    let mut loss = start;
+    for (row, &label) in logits.rows().into_iter().zip(y) {
+        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+        loss += lse - row[usize::from(label)];
+    }
+    softmax_rows(logits);
+    for (mut row, &label) in logits.rows_mut().into_iter().zip(y) {
+        row[usize::from(label)] -= 1.0;
+    }
+    loss
+}
+
 /// The column of the largest value in each row (the first on ties): the predicted class from
 /// class scores or probabilities.
 pub(crate) fn argmax_rows(scores: ArrayView2<'_, f64>) -> Vec<u8> {

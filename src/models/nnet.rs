@@ -99,16 +99,6 @@ fn forward(
     (hidden, logits)
 }
 
-/// Row-wise softmax, in place, stably.
-fn softmax(z: &mut Array2<f64>) {
-    for mut row in z.rows_mut() {
-        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        row.mapv_inplace(|v| (v - m).exp());
-        let sum = row.sum();
-        row /= sum;
-    }
-}
-
 /// The penalised cross-entropy and its gradient.
 fn objective(
     shape: Shape,
@@ -118,16 +108,7 @@ fn objective(
     decay: f64,
 ) -> (f64, Array1<f64>) {
     let (hidden, mut p) = forward(shape, w.view(), x);
-    let mut loss = decay * w.dot(w);
-    for (row, &label) in p.rows().into_iter().zip(y) {
-        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
-        loss += lse - row[usize::from(label)];
-    }
-    softmax(&mut p);
-    for (mut row, &label) in p.rows_mut().into_iter().zip(y) {
-        row[usize::from(label)] -= 1.0;
-    }
+    let loss = super::cross_entropy(&mut p, y, decay * w.dot(w));
     let d_out = p;
     let (_, w2) = shape.split(w.view());
     // Back through the output layer to the hidden units' inputs.
@@ -237,7 +218,7 @@ impl Classifier for AveragedNet {
         let mut mean = Array2::zeros((x.nrows(), N_CLASSES));
         for w in &self.nets {
             let (_, mut p) = forward(self.shape, w.view(), scaled.view());
-            softmax(&mut p);
+            super::softmax_rows(&mut p);
             mean += &p;
         }
         mean /= self.nets.len() as f64;

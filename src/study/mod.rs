@@ -119,3 +119,46 @@ pub(crate) fn finish<P: Fit>(
         predictions,
     })
 }
+
+/// "reproduced" when the study's accuracy lies in our interval `ci`, else "better" or "worse".
+pub(crate) fn verdict(study: f64, ours: f64, (lo, hi): (f64, f64)) -> &'static str {
+    if (lo..=hi).contains(&study) {
+        "reproduced"
+    } else if ours > study {
+        "better"
+    } else {
+        "worse"
+    }
+}
+
+/// Every grid point of every model (mean and sd of CV accuracy, the chosen one marked), as
+/// Markdown.
+pub(crate) fn grid_markdown(models: &[ModelResult]) -> String {
+    let mut t = crate::report::Table::new(["model", "setting", "mean", "sd"]);
+    for m in models {
+        for (i, (label, mean, sd)) in m.grid.iter().enumerate() {
+            let mark = if i == m.best { " (chosen)" } else { "" };
+            t.push([
+                m.name.to_string(),
+                format!("{label}{mark}"),
+                format!("{mean:.4}"),
+                format!("{sd:.4}"),
+            ]);
+        }
+    }
+    t.to_markdown()
+}
+
+/// Each model's test confusion matrix under its own heading, as Markdown.
+pub(crate) fn confusion_markdown(models: &[ModelResult]) -> String {
+    models
+        .iter()
+        .map(|m| {
+            format!(
+                "\n## Confusion matrix, {} (rows: actual, columns: predicted)\n\n{}",
+                m.name,
+                knn::confusion_table(&m.confusion).to_markdown()
+            )
+        })
+        .collect()
+}

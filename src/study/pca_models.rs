@@ -36,8 +36,7 @@ use crate::models::nnet::NetParams;
 use crate::models::ModelError;
 use crate::pca::Pca;
 use crate::report::{pct, thousands, Table};
-use crate::study::knn::confusion_table;
-use crate::study::{cv, finish, grid_of, ModelResult};
+use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict, ModelResult};
 
 /// The study's Figure 11: model, test accuracy, kappa.
 pub const PAPER: [(&str, f64, f64); 3] = [
@@ -500,13 +499,7 @@ impl PcaModels {
             let (lo, hi) = m.confusion.accuracy_ci95();
             let (_, study_acc, study_kappa) = PAPER[m.paper_row];
             let acc = m.confusion.accuracy();
-            let verdict = if (lo..=hi).contains(&study_acc) {
-                "reproduced"
-            } else if acc > study_acc {
-                "better"
-            } else {
-                "worse"
-            };
+            let verdict = verdict(study_acc, acc, (lo, hi));
             t.push([
                 m.name.to_string(),
                 m.chosen.clone(),
@@ -532,19 +525,7 @@ impl PcaModels {
         );
         md.push_str(&self.mcnemar_table().to_markdown());
         let _ = writeln!(md, "\n## Cross-validated accuracy of every grid point\n");
-        let mut t = Table::new(["model", "setting", "mean", "sd"]);
-        for m in &self.models {
-            for (i, (label, mean, sd)) in m.grid.iter().enumerate() {
-                let mark = if i == m.best { " (chosen)" } else { "" };
-                t.push([
-                    m.name.to_string(),
-                    format!("{label}{mark}"),
-                    format!("{mean:.4}"),
-                    format!("{sd:.4}"),
-                ]);
-            }
-        }
-        md.push_str(&t.to_markdown());
+        md.push_str(&grid_markdown(&self.models));
         let _ = writeln!(
             md,
             "\n## By class (test): balanced accuracy and sensitivity\n"
@@ -567,14 +548,7 @@ impl PcaModels {
             );
         }
         md.push_str(&t.to_markdown());
-        for m in &self.models {
-            let _ = writeln!(
-                md,
-                "\n## Confusion matrix, {} (rows: actual, columns: predicted)\n",
-                m.name
-            );
-            md.push_str(&confusion_table(&m.confusion).to_markdown());
-        }
+        md.push_str(&confusion_markdown(&self.models));
         md
     }
 }

@@ -68,16 +68,6 @@ pub fn crate_versions() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-fn verdict_of(study: f64, ours: f64, (lo, hi): (f64, f64)) -> &'static str {
-    if (lo..=hi).contains(&study) {
-        "reproduced"
-    } else if ours > study {
-        "better"
-    } else {
-        "worse"
-    }
-}
-
 impl Reproduction<'_> {
     /// Every number the study reports: section, quantity, the study's value, ours, our 95%
     /// interval, verdict, reason. No timings, so the same seed gives the same file.
@@ -147,7 +137,7 @@ impl Reproduction<'_> {
                 pct(study_test),
                 pct(ours),
                 format!("{}–{}", pct(ci.0), pct(ci.1)),
-                verdict_of(study_test, ours, ci).into(),
+                super::verdict(study_test, ours, ci).into(),
                 reason.into(),
             ]);
         }
@@ -178,7 +168,7 @@ impl Reproduction<'_> {
                 pct(study),
                 pct(ours),
                 format!("{}–{}", pct(ci.0), pct(ci.1)),
-                verdict_of(study, ours, ci).into(),
+                super::verdict(study, ours, ci).into(),
                 String::new(),
             ]);
         }
@@ -205,7 +195,7 @@ impl Reproduction<'_> {
             let (name, study_acc, study_kappa) = pca_models::PAPER[m.paper_row];
             let ours = m.confusion.accuracy();
             let ci = m.confusion.accuracy_ci95();
-            let verdict = verdict_of(study_acc, ours, ci);
+            let verdict = super::verdict(study_acc, ours, ci);
             let reason = if verdict == "better" {
                 "the study's code used a much smaller PCA than the 187 components of its \
                  section 3.1"

@@ -27,9 +27,8 @@ use crate::models::svm::{self, Gamma, SvmParams};
 use crate::models::{ModelError, Scaled};
 use crate::preprocess::Standardizer;
 use crate::report::{pct, thousands, Table};
-use crate::study::knn::confusion_table;
 pub use crate::study::ModelResult;
-use crate::study::{cv, finish, grid_of};
+use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict};
 
 /// The study's Table 1, for comparison: model, training minutes, training accuracy, test accuracy.
 pub const PAPER: [(&str, f64, f64, f64); 5] = [
@@ -384,13 +383,7 @@ impl Table1 {
             let (lo, hi) = m.confusion.accuracy_ci95();
             let (_, minutes, study_cv, study_test) = PAPER[m.paper_row];
             let acc = m.confusion.accuracy();
-            let verdict = if (lo..=hi).contains(&study_test) {
-                "reproduced"
-            } else if acc > study_test {
-                "better"
-            } else {
-                "worse"
-            };
+            let verdict = verdict(study_test, acc, (lo, hi));
             t.push([
                 m.name.to_string(),
                 m.chosen.clone(),
@@ -415,19 +408,7 @@ impl Table1 {
              {total:.0} s. The study's times are R caret's on a personal computer (36.6 minutes in all).\n"
         );
         let _ = writeln!(md, "## Cross-validated accuracy of every grid point\n");
-        let mut t = Table::new(["model", "setting", "mean", "sd"]);
-        for m in &self.models {
-            for (i, (label, mean, sd)) in m.grid.iter().enumerate() {
-                let mark = if i == m.best { " (chosen)" } else { "" };
-                t.push([
-                    m.name.to_string(),
-                    format!("{label}{mark}"),
-                    format!("{mean:.4}"),
-                    format!("{sd:.4}"),
-                ]);
-            }
-        }
-        md.push_str(&t.to_markdown());
+        md.push_str(&grid_markdown(&self.models));
         let _ = writeln!(md, "\n## Accuracy by class (sensitivity, test)\n");
         let mut t = Table::new(
             std::iter::once("class".to_string())
@@ -444,14 +425,7 @@ impl Table1 {
             );
         }
         md.push_str(&t.to_markdown());
-        for m in &self.models {
-            let _ = writeln!(
-                md,
-                "\n## Confusion matrix, {} (rows: actual, columns: predicted)\n",
-                m.name
-            );
-            md.push_str(&confusion_table(&m.confusion).to_markdown());
-        }
+        md.push_str(&confusion_markdown(&self.models));
         md
     }
 }
