@@ -14,11 +14,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use fmnist::data::{Class, FashionMnist, LoadOptions, DEFAULT_MIRROR};
 use fmnist::explore::PixelStats;
 use fmnist::figures::{
-    self, ClassAccuracy, ClassHeatmaps, ConfusionHeatmaps, Exemplars, Figure, Format, KnnTuning,
-    ModelComparison, PcaComponents, PcaProjection, PcaScree, PixelMeanSd, Reconstructions,
+    self, ClassAccuracy, ClassHeatmaps, CnnLearningCurve, ConfusionHeatmaps, Exemplars, Figure,
+    Format, KnnTuning, ModelComparison, PcaComponents, PcaProjection, PcaScree, PixelMeanSd,
+    Reconstructions,
 };
 use fmnist::pca::Pca;
 use fmnist::report;
+use fmnist::study::cnn::{CnnStudy, CnnStudyParams, WeightsOrigin};
 use fmnist::study::knn::{KnnStudy, KnnStudyParams};
 use fmnist::study::pca_models::{PcaModels, PcaModelsParams};
 use fmnist::study::table1::{Table1, Table1Params};
@@ -95,8 +97,47 @@ enum Command {
     /// Section 3.3: gradient boosting, an averaged neural network and a random forest on the
     /// PCA scores (Figures 11 and 12, results/pca_models.csv and pca_models.md).
     PcaModels(PcaModelsArgs),
+    /// Beyond the study: a convolutional network on all 60,000 training images against the
+    /// best classical model (Figures 13 and 14, results/cnn.csv and cnn.md); saves its
+    /// weights and reuses them while the settings match.
+    Cnn(CnnArgs),
     /// Time the pipeline's steps on this machine and write a table.
     Bench(bench::BenchArgs),
+}
+
+/// Where `fmnist cnn`, `figures` and `reproduce` keep the network's weights by default.
+const CNN_WEIGHTS: &str = "results/cnn.safetensors";
+
+#[derive(Debug, Args)]
+struct CnnArgs {
+    /// Directory for cnn.csv, cnn_history.csv, cnn_mcnemar.csv, cnn_timings.csv and cnn.md.
+    #[arg(long, default_value = "results")]
+    out: PathBuf,
+    /// Directory for Figures 13 and 14.
+    #[arg(long, default_value = "figures")]
+    figures: PathBuf,
+    /// Figure formats, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "png,svg")]
+    format: Vec<Format>,
+    /// The weights file: reused when its settings match, written after training otherwise.
+    #[arg(long, default_value = CNN_WEIGHTS)]
+    weights: PathBuf,
+    /// Train even when matching weights are saved.
+    #[arg(long)]
+    retrain: bool,
+    /// Passes over the training images.
+    #[arg(long, default_value_t = fmnist::study::cnn::EPOCHS)]
+    epochs: usize,
+    /// Training images (the first N).
+    #[arg(long, default_value_t = 60_000)]
+    train_rows: usize,
+    /// Test images (the first N).
+    #[arg(long, default_value_t = 10_000)]
+    test_rows: usize,
+    /// A narrow network for two epochs on 2,000 images, in seconds: for checking the
+    /// pipeline, not for its numbers (weights are not saved).
+    #[arg(long, env = "FMNIST_QUICK")]
+    quick: bool,
 }
 
 #[derive(Debug, Args)]
@@ -104,8 +145,10 @@ struct FiguresArgs {
     /// Figures to draw, by the study's numbering (3 draws both variants of Figure 3; 4 runs
     /// the section-2 study, about a minute and a half; 9 and 10 run the kNN study; 11 and 12
     /// the section-3.3 models, a few minutes).
-    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7,8,9,10,11,12",
-          value_parser = clap::value_parser!(u8).range(1..=12))]
+    /// 13 and 14 (beyond the study) come from the CNN: its saved weights, or ten minutes of
+    /// training.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7,8,9,10,11,12,13,14",
+          value_parser = clap::value_parser!(u8).range(1..=14))]
     only: Vec<u8>,
     /// Directory to write into.
     #[arg(long, default_value = "figures")]
@@ -260,6 +303,7 @@ fn run(cli: &Cli) -> Result<()> {
         Command::Knn(args) => knn(&cli.data, args, cli.seed),
         Command::Reproduce(args) => reproduce(&cli.data, args, cli.seed),
         Command::PcaModels(args) => pca_models(&cli.data, args, cli.seed),
+        Command::Cnn(args) => cnn(&cli.data, args, cli.seed),
         Command::Bench(args) => bench::run(&cli.data, args),
     }
 }
@@ -314,6 +358,7 @@ struct Shared<'a> {
     knn: Option<KnnStudy>,
     table1: Option<Table1>,
     pca_models: Option<PcaModels>,
+    cnn: Option<CnnStudy>,
 }
 
 impl<'a> Shared<'a> {
@@ -325,6 +370,7 @@ impl<'a> Shared<'a> {
             knn: None,
             table1: None,
             pca_models: None,
+            cnn: None,
         }
     }
 
@@ -376,6 +422,40 @@ impl<'a> Shared<'a> {
             self.pca_models = Some(study);
         }
         Ok(self.pca_models.as_ref().expect("just run"))
+    }
+
+    /// The CNN study; weights are reused from (or saved to) `weights` when given.
+    fn cnn(
+        &mut self,
+        params: &CnnStudyParams,
+        weights: Option<&std::path::Path>,
+    ) -> Result<&CnnStudy> {
+        if self.cnn.is_none() {
+            self.pca()?;
+            let bar = progress_bar();
+            let study = fmnist::study::cnn::run(
+                self.data,
+                self.pca.as_ref().expect("fitted above"),
+                params,
+                weights,
+                &bar,
+            )?;
+            bar.finish_and_clear();
+            match (&study.origin, weights) {
+                (WeightsOrigin::Reused, Some(w)) => {
+                    eprintln!("reused the CNN weights in {}", w.display())
+                }
+                (WeightsOrigin::Trained { replaced }, Some(w)) => {
+                    if let Some(why) = replaced {
+                        eprintln!("retrained the CNN: {why}");
+                    }
+                    eprintln!("saved the CNN weights to {}", w.display());
+                }
+                _ => {}
+            }
+            self.cnn = Some(study);
+        }
+        Ok(self.cnn.as_ref().expect("just run"))
     }
 }
 
@@ -501,6 +581,15 @@ fn draw_figure(
                 save(&ModelComparison::pca_models(study), out, formats, written)?;
             } else {
                 save(&ConfusionHeatmaps::pca_models(study), out, formats, written)?;
+            }
+        }
+        13 | 14 => {
+            let params = CnnStudyParams::default().with_seed(seed);
+            let study = shared.cnn(&params, Some(std::path::Path::new(CNN_WEIGHTS)))?;
+            if number == 13 {
+                save(&CnnLearningCurve::new(study), out, formats, written)?;
+            } else {
+                save(&ConfusionHeatmaps::cnn(study), out, formats, written)?;
             }
         }
         _ => unreachable!("clap limits --only to the study's figures"),
@@ -659,6 +748,59 @@ fn pca_models(args: &DataArgs, a: &PcaModelsArgs, seed: u64) -> Result<()> {
     Ok(())
 }
 
+fn cnn(args: &DataArgs, a: &CnnArgs, seed: u64) -> Result<()> {
+    let (data, _) = args.load()?;
+    let base = if a.quick {
+        CnnStudyParams::quick()
+    } else {
+        let d = CnnStudyParams::default();
+        CnnStudyParams {
+            net: fmnist::models::cnn::CnnParams {
+                epochs: a.epochs,
+                ..d.net
+            },
+            train_rows: a.train_rows,
+            test_rows: a.test_rows,
+            ..d
+        }
+    };
+    let params = CnnStudyParams {
+        retrain: a.retrain,
+        ..base.with_seed(seed)
+    };
+    let weights = (!a.quick).then_some(a.weights.as_path());
+    let mut shared = Shared::new(&data, seed);
+    let study = shared.cnn(&params, weights)?;
+    let written = write_cnn(study, &a.out, &a.figures, &a.format)?;
+    print!("{}", study.table().to_markdown());
+    print_written(&written);
+    Ok(())
+}
+
+/// The CNN's tables into `out`, Figures 13 and 14 into `figures`.
+fn write_cnn(
+    study: &CnnStudy,
+    out: &std::path::Path,
+    figures: &std::path::Path,
+    format: &[Format],
+) -> Result<Vec<PathBuf>> {
+    let mut written = vec![
+        report::write_text(out, "cnn.csv", &study.table().to_csv())?,
+        report::write_text(out, "cnn_history.csv", &study.history_table().to_csv())?,
+        report::write_text(out, "cnn_mcnemar.csv", &study.mcnemar_table().to_csv())?,
+        report::write_text(out, "cnn_timings.csv", &study.timings().to_csv())?,
+        report::write_text(out, "cnn.md", &study.markdown())?,
+    ];
+    save(&CnnLearningCurve::new(study), figures, format, &mut written)?;
+    save(
+        &ConfusionHeatmaps::cnn(study),
+        figures,
+        format,
+        &mut written,
+    )?;
+    Ok(written)
+}
+
 /// Section 3.3's tables into `out`, Figures 11 and 12 into `figures`.
 fn write_pca_models(
     study: &PcaModels,
@@ -761,6 +903,22 @@ fn reproduce(args: &DataArgs, a: &ReproduceArgs, seed: u64) -> Result<()> {
             Ok(())
         },
     )?;
+    let cnn_params = if a.quick {
+        CnnStudyParams::quick()
+    } else {
+        CnnStudyParams::default()
+    }
+    .with_seed(seed);
+    let cnn_weights = a.out.join("cnn.safetensors");
+    step(
+        "Beyond the study: a CNN on all training images, Figures 13-14",
+        &mut || {
+            let weights = (!a.quick).then_some(cnn_weights.as_path());
+            let study = shared.cnn(&cnn_params, weights)?;
+            written.extend(write_cnn(study, &a.out, &a.figures, &a.format)?);
+            Ok(())
+        },
+    )?;
     let mut full = None;
     if a.protocol == Protocol::Full {
         step(
@@ -793,6 +951,7 @@ fn reproduce(args: &DataArgs, a: &ReproduceArgs, seed: u64) -> Result<()> {
         knn: shared.knn.as_ref().expect("run above"),
         pca_models: shared.pca_models.as_ref().expect("run above"),
         full: full.as_ref(),
+        cnn: shared.cnn.as_ref(),
     };
     let env = Environment {
         seed,
@@ -836,7 +995,7 @@ fn reproduce(args: &DataArgs, a: &ReproduceArgs, seed: u64) -> Result<()> {
 }
 
 /// The figures REPORT.md embeds: caption and file stem.
-const REPORT_FIGURES: [(&str, &str); 13] = [
+const REPORT_FIGURES: [(&str, &str); 15] = [
     ("Figure 1: exemplars", "fig01_exemplars"),
     (
         "Figure 2: per-pixel mean and standard deviation",
@@ -879,6 +1038,14 @@ const REPORT_FIGURES: [(&str, &str); 13] = [
     (
         "Figure 12: their confusion matrices",
         "fig12_confusion_pca_models",
+    ),
+    (
+        "Figure 13 (beyond the study): the CNN's learning curve",
+        "fig13_cnn_learning_curve",
+    ),
+    (
+        "Figure 14 (beyond the study): the CNN's and gradient boosting's confusion matrices",
+        "fig14_confusion_cnn",
     ),
 ];
 

@@ -270,6 +270,8 @@ fn help_is_available_everywhere() {
         &["table1", "--help"],
         &["knn", "--help"],
         &["bench", "--help"],
+        &["cnn", "--help"],
+        &["reproduce", "--help"],
     ] {
         let out = fmnist(args);
         assert!(out.status.success(), "{args:?}");
@@ -451,6 +453,73 @@ fn pca_models_on_a_small_run_writes_identical_tables_and_figures_11_and_12() {
 }
 
 #[test]
+fn the_cnn_saves_its_weights_reuses_them_and_retrains_when_settings_change() {
+    let Some(dir) = common::real_data_dir() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let weights = work.path().join("w/cnn.safetensors");
+    let run = |epochs: &str| {
+        let o = fmnist(&[
+            "cnn",
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--epochs",
+            epochs,
+            "--train-rows",
+            "640",
+            "--test-rows",
+            "300",
+            "--weights",
+            weights.to_str().unwrap(),
+            "--out",
+            work.path().join("results").to_str().unwrap(),
+            "--figures",
+            work.path().join("figures").to_str().unwrap(),
+            "--format",
+            "png",
+        ]);
+        let csv = std::fs::read_to_string(work.path().join("results/cnn.csv")).ok();
+        (o, csv)
+    };
+    let (first, csv) = run("1");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(weights.is_file());
+    let csv = csv.unwrap();
+    assert!(csv.contains("CNN (32-64 filters, 1 epoch)") && csv.contains("Gradient boosting"));
+    for f in ["fig13_cnn_learning_curve.png", "fig14_confusion_cnn.png"] {
+        assert!(work.path().join("figures").join(f).is_file(), "{f}");
+    }
+    let (again, csv_again) = run("1");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("reused the CNN weights"));
+    assert_eq!(
+        csv_again.unwrap(),
+        csv,
+        "reused weights give the same results"
+    );
+    let (other, _) = run("2");
+    let stderr = String::from_utf8_lossy(&other.stderr);
+    assert!(
+        stderr.contains("retrained the CNN") && stderr.contains("1 epoch,"),
+        "{stderr}"
+    );
+
+    std::fs::write(&weights, b"not safetensors").unwrap();
+    let (bad, _) = run("2");
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("cnn.safetensors") && stderr.contains("not a saved CNN"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
     let Some(dir) = common::real_data_dir() else {
         return;
@@ -463,6 +532,9 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
         "pca_models_mcnemar.csv",
         "full.csv",
         "verdicts.csv",
+        "cnn.csv",
+        "cnn_history.csv",
+        "cnn_mcnemar.csv",
     ];
     let args = ["reproduce", "--quick", "--protocol", "full"];
     let (out, files) = twice_identical(&args, &dir, &results);
@@ -480,12 +552,23 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
     let figures = out.path().join("figures");
     let pngs = std::fs::read_dir(&figures).unwrap().count();
     assert_eq!(
-        pngs, 14,
-        "every figure of the study, Figure 3 twice, the section-2 heat maps"
+        pngs, 16,
+        "every figure of the study, Figure 3 twice, the section-2 heat maps, Figures 13-14"
+    );
+    assert!(
+        files[7].contains("CNN (8-16 filters, 2 epochs)"),
+        "{}",
+        files[7]
+    );
+    assert_eq!(files[8].lines().count(), 3, "a header and two epochs");
+    assert!(
+        !out.path().join("results/cnn.safetensors").exists(),
+        "quick runs do not replace saved weights"
     );
     let report = std::fs::read_to_string(out.path().join("results/REPORT.md")).unwrap();
     assert!(report.contains("## Every number the study reports"));
     assert!(report.contains("## Beyond the study"));
+    assert!(report.contains("## Beyond the study: a convolutional network"));
     assert!(
         report.contains("(../figures/fig12_confusion_pca_models.png)")
             || report.contains("fig12_confusion_pca_models.png")

@@ -10,6 +10,7 @@
 //! rendering needs no system fonts and no `-dev` packages. Files are written atomically
 //! (a temporary file renamed into place): an interrupted run leaves no half-written figure.
 
+mod cnn;
 mod exploration;
 mod knn;
 mod models;
@@ -27,6 +28,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use thiserror::Error;
 
+pub use cnn::CnnLearningCurve;
 pub use exploration::{ClassHeatmaps, Exemplars, PixelMeanSd};
 pub use knn::KnnTuning;
 pub use models::{ClassAccuracy, ComparedModel, ConfusionHeatmaps, ModelComparison};

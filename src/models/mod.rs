@@ -13,6 +13,7 @@
 
 pub mod bayes;
 pub mod boost;
+pub mod cnn;
 pub mod forest;
 pub mod knn;
 pub mod logistic;

@@ -2,6 +2,7 @@
 //! everything its tables and figures need. The command line, the notebooks and `reproduce` call
 //! these, so they cannot drift apart.
 
+pub mod cnn;
 pub mod full;
 pub mod knn;
 pub mod pca_models;

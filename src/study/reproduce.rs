@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 
 use crate::pca::Pca;
 use crate::report::{pct, Table};
+use crate::study::cnn::CnnStudy;
 use crate::study::full::FullData;
 use crate::study::knn::{self, KnnStudy};
 use crate::study::pca_models::{self, PcaModels};
@@ -53,6 +54,8 @@ pub struct Reproduction<'a> {
     pub pca_models: &'a PcaModels,
     /// The full-data protocol, when it ran.
     pub full: Option<&'a FullData>,
+    /// The convolutional network, when it ran.
+    pub cnn: Option<&'a CnnStudy>,
 }
 
 /// Versions of the crates that decide the numbers, read from Cargo.lock at build time.
@@ -277,6 +280,13 @@ impl Reproduction<'_> {
                 crate::report::thousands(full.test_rows)
             );
             md.push_str(&full.markdown());
+        }
+        if let Some(cnn) = self.cnn {
+            let _ = writeln!(
+                md,
+                "\n## Beyond the study: a convolutional network\n\n{}",
+                cnn.summary_markdown()
+            );
         }
         let _ = writeln!(md, "\n## Figures\n");
         for (caption, path) in figures {
