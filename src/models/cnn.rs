@@ -368,22 +368,7 @@ fn check_images(images: ArrayView2<'_, u8>, labels: &[u8]) -> Result<(), ModelEr
             images.ncols()
         )));
     }
-    if images.nrows() == 0 {
-        return Err(ModelError::InvalidData("no images".into()));
-    }
-    if images.nrows() != labels.len() {
-        return Err(ModelError::InvalidData(format!(
-            "{} images but {} labels",
-            images.nrows(),
-            labels.len()
-        )));
-    }
-    if let Some(bad) = labels.iter().find(|&&l| usize::from(l) >= N_CLASSES) {
-        return Err(ModelError::InvalidData(format!(
-            "label {bad} is not a class"
-        )));
-    }
-    Ok(())
+    super::check_labels(images.nrows(), labels)
 }
 
 /// One shard's buffers: every activation of the forward pass (kept for the backward pass),
@@ -1368,7 +1353,7 @@ mod tests {
         let err = tiny(1, 1)
             .train(x.view(), &y[..39], None, |_| {}, || {})
             .unwrap_err();
-        assert!(err.to_string().contains("40 images but 39 labels"), "{err}");
+        assert!(err.to_string().contains("40 rows but 39 labels"), "{err}");
     }
 
     #[test]

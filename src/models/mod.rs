@@ -126,15 +126,14 @@ pub(crate) fn argmax_rows(scores: ArrayView2<'_, f64>) -> Vec<u8> {
         .collect()
 }
 
-/// Checks what every model needs of its training data.
-pub(crate) fn check_training(x: ArrayView2<'_, f64>, y: &[u8]) -> Result<(), ModelError> {
-    if x.nrows() == 0 {
+/// Checks that `rows` training rows come with one valid label each.
+pub(crate) fn check_labels(rows: usize, y: &[u8]) -> Result<(), ModelError> {
+    if rows == 0 {
         return Err(ModelError::InvalidData("no training rows".into()));
     }
-    if x.nrows() != y.len() {
+    if rows != y.len() {
         return Err(ModelError::InvalidData(format!(
-            "{} rows but {} labels",
-            x.nrows(),
+            "{rows} rows but {} labels",
             y.len()
         )));
     }
@@ -143,6 +142,12 @@ pub(crate) fn check_training(x: ArrayView2<'_, f64>, y: &[u8]) -> Result<(), Mod
             "label {bad} is not a class"
         )));
     }
+    Ok(())
+}
+
+/// Checks what every model needs of its training data.
+pub(crate) fn check_training(x: ArrayView2<'_, f64>, y: &[u8]) -> Result<(), ModelError> {
+    check_labels(x.nrows(), y)?;
     if x.iter().any(|v| !v.is_finite()) {
         return Err(ModelError::InvalidData("non-finite values".into()));
     }
