@@ -102,16 +102,25 @@ impl Figure for CnnLearningCurve {
             .bold_line_style(RGBColor(220, 220, 220))
             .light_line_style(RGBColor(240, 240, 240))
             .draw()?;
-        paint::hline(
-            &mut chart,
-            self.baseline.1,
-            &RGBColor(120, 120, 120),
-            &format!(
+        // The reference line, labelled at its right end, where the curves run well above it.
+        let grey = RGBColor(110, 110, 110);
+        let (x0, x1) = (0.5, epochs + 0.5);
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(x0, self.baseline.1), (x1, self.baseline.1)],
+            grey.stroke_width(1),
+        )))?;
+        chart.draw_series(std::iter::once(Text::new(
+            format!(
                 "best classical model, {}: {:.2}%",
                 self.baseline.0,
                 self.baseline.1 * 100.0
             ),
-        )?;
+            (x1 - 0.1, self.baseline.1),
+            (FONT, 13)
+                .into_font()
+                .color(&grey)
+                .pos(Pos::new(HPos::Right, VPos::Bottom)),
+        )))?;
         let train = RGBColor(242, 142, 43);
         let test = RGBColor(31, 119, 180);
         let train_points: Vec<(f64, f64)> =

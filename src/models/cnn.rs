@@ -15,24 +15,26 @@
 //! on shuffled mini-batches, the learning rate falling along a half cosine to zero over the
 //! epochs.
 //!
-//! # Same seed, same weights, on any machine
+//! # Same seed, same weights, on any number of cores
 //!
 //! A mini-batch is cut into shards of [`SHARD`] images; the shards run on all cores, each
 //! computing its gradient single-threaded, and the shard gradients are summed in shard order.
 //! The order of every floating-point sum is therefore fixed by the batch size alone, not by the
 //! number of cores or the scheduling, and dropout masks come from a generator keyed by the seed,
-//! the step and the shard. Two fits with the same parameters give the same bits.
+//! the step and the shard. Two fits with the same parameters give the same bits on one machine;
+//! a CPU with other vector units may get another GEMM kernel from faer, rounding differently.
 //!
 //! # Why written here
 //!
-//! candle-nn 0.11 (the framework the issue suggests) was measured on this machine, 2 cores:
-//! the same network took 343 s per epoch of 60,000 images, its backward pass 4.6 times its
-//! forward because the CPU gradient of `conv2d` goes through a direct `conv_transpose2d`; a
-//! convolution written as shifted copies and one `matmul` in candle ops was slower still
-//! (398 s). It also added 5 minutes to a cold build and offers no seeded CPU generator for
+//! candle-nn 0.11 (one of the crates the issue suggests), measured on the 2-core development
+//! machine while a build held the other core: the same network took an estimated 343 s per
+//! epoch of 60,000 images (from 18 timed batches), its backward pass 4.6 times its forward,
+//! because the CPU gradient of `conv2d` goes through a direct `conv_transpose2d`; a convolution
+//! written as shifted copies and one `matmul` in candle ops was slower still (398 s). Under the
+//! same kind of load this module took 42–75 s per epoch, and 28 s on an idle machine (12 epochs
+//! in 338 s). candle also added 5 minutes to a cold build and has no seeded CPU generator for
 //! dropout. The convolution here is the textbook lowering (im2col, one GEMM, col2im for the
-//! gradient), with faer's GEMM, already a dependency, doing the arithmetic; an epoch takes
-//! well under a minute (see `bench/results.md`).
+//! gradient), with faer's GEMM, already a dependency, doing the arithmetic.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
