@@ -35,7 +35,7 @@ fn the_committed_weights_clear_the_bar_and_match_the_committed_results() {
     let csv = std::fs::read_to_string(root.join("results/cnn.csv")).unwrap();
     let row = csv
         .lines()
-        .find(|l| l.starts_with("CNN"))
+        .find(|l| l.contains("CNN ("))
         .expect("a CNN row in results/cnn.csv");
     assert!(
         row.contains(&format!(",60000,{accuracy:.4},")),
