@@ -81,22 +81,16 @@ impl Pca {
         cov.mapv_inplace(|v| v / (n - 1) as f64);
         let total_variance = cov.diag().sum();
 
-        let fcov =
-            faer::Mat::<f64>::from_fn(d, d, |i, j| if i >= j { cov[[i, j]] } else { cov[[j, i]] });
-        let eig = fcov
-            .self_adjoint_eigen(faer::Side::Lower)
-            .map_err(|e| PcaError::Eigen(format!("{e:?}")))?;
-        let (values, vectors) = (eig.S().column_vector(), eig.U());
+        let (values, vectors) =
+            linalg::symmetric_eigen(&cov).map_err(|e| PcaError::Eigen(format!("{e:?}")))?;
         // faer sorts eigenvalues ascending; components go in descending order.
         let mut components = Array2::<f64>::zeros((d, d));
         let mut variance = Array1::<f64>::zeros(d);
         for k in 0..d {
             let src = d - 1 - k;
             variance[k] = values[src].max(0.0);
+            components.row_mut(k).assign(&vectors.column(src));
             let mut row = components.row_mut(k);
-            row.iter_mut()
-                .enumerate()
-                .for_each(|(j, v)| *v = vectors[(j, src)]);
             let pivot = row
                 .iter()
                 .copied()

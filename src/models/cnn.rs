@@ -34,12 +34,13 @@
 //! same kind of load this module took 42–75 s per epoch, and 28 s on an idle machine (12 epochs
 //! in 338 s). candle also added 5 minutes to a cold build and has no seeded CPU generator for
 //! dropout. The convolution here is the textbook lowering (im2col, one GEMM, col2im for the
-//! gradient), with faer's GEMM, already a dependency, doing the arithmetic.
+//! gradient), with faer's GEMM, already a dependency, doing the arithmetic (through
+//! this crate's `linalg` module, which clears the vector state faer's kernels leave behind).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::{Accum, MatMut, MatRef};
 use ndarray::{Array2, ArrayView2};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -50,6 +51,7 @@ use thiserror::Error;
 
 use super::{Classifier, Fit, ModelError};
 use crate::data::{N_CLASSES, PIXELS, SIDE};
+use crate::linalg;
 
 /// Images per shard: the unit of parallel work, which also fixes the order of every sum.
 pub const SHARD: usize = 32;
@@ -616,13 +618,11 @@ fn sized<T: Copy + Default>(buf: &mut Vec<T>, len: usize) -> &mut [T] {
 /// `out = x · W + b` for `rows` rows of `x`.
 fn dense(x: &[f32], rows: usize, layer: &Layer, out: &mut Vec<f32>) {
     let LayerShape { fan_in, fan_out } = layer.shape;
-    faer::linalg::matmul::matmul(
+    linalg::matmul_seq(
         mat_mut(sized(out, rows * fan_out), rows, fan_out),
         Accum::Replace,
         mat(x, rows, fan_in),
         layer.weight(),
-        1.0,
-        Par::Seq,
     );
     for row in out.chunks_exact_mut(fan_out) {
         row.iter_mut().zip(&layer.bias).for_each(|(o, b)| *o += b);
@@ -640,25 +640,21 @@ fn dense_backward(
     dx: Option<&mut Vec<f32>>,
 ) {
     let LayerShape { fan_in, fan_out } = layer.shape;
-    faer::linalg::matmul::matmul(
+    linalg::matmul_seq(
         mat_mut(&mut grad.weight, fan_in, fan_out),
         Accum::Add,
         mat(x, rows, fan_in).transpose(),
         mat(dy, rows, fan_out),
-        1.0,
-        Par::Seq,
     );
     for row in dy.chunks_exact(fan_out) {
         grad.bias.iter_mut().zip(row).for_each(|(g, d)| *g += d);
     }
     if let Some(dx) = dx {
-        faer::linalg::matmul::matmul(
+        linalg::matmul_seq(
             mat_mut(sized(dx, rows * fan_in), rows, fan_in),
             Accum::Replace,
             mat(dy, rows, fan_out),
             layer.weight().transpose(),
-            1.0,
-            Par::Seq,
         );
     }
 }
