@@ -3,7 +3,7 @@
 //! A deliberately small table of formatted cells: results are a few dozen rows, and every
 //! number is formatted once, here, so the CSV and the Markdown always agree. polars, the
 //! design's DataFrame library, is one cargo feature away (`--features polars`,
-//! [`Table::to_dataframe`]) for notebooks that want to query results; it is not a default
+//! `Table::to_dataframe`) for notebooks that want to query results; it is not a default
 //! dependency because even with only its `fmt` and `csv` features it added 3 min 43 s to a cold
 //! release build on two cores (measured), for files that a few lines of code write exactly.
 
