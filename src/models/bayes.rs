@@ -214,9 +214,7 @@ impl Classifier for NaiveBayes {
             .into_par_iter()
             .map(|row| {
                 let lp = self.log_posterior(row);
-                let best =
-                    (0..self.classes.len()).fold(0, |b, i| if lp[i] > lp[b] { i } else { b });
-                self.classes[best]
+                self.classes[super::argmax(&lp[..self.classes.len()])]
             })
             .collect()
     }

@@ -49,7 +49,7 @@ use rayon::prelude::*;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use thiserror::Error;
 
-use super::{Classifier, Fit, ModelError};
+use super::{argmax, Classifier, Fit, ModelError};
 use crate::data::{N_CLASSES, PIXELS, SIDE};
 use crate::linalg;
 
@@ -483,7 +483,7 @@ impl Cnn {
         let scale = 1.0 / batch_len as f32;
         for (row, &r) in ws.logits.chunks_exact_mut(N_CLASSES).zip(rows) {
             let label = usize::from(labels[r]);
-            let best = argmax(row);
+            let best = argmax(row.iter());
             correct += usize::from(best == label);
             let m = row[best];
             let sum: f32 = row.iter().map(|v| (v - m).exp()).sum();
@@ -557,11 +557,6 @@ impl Cnn {
             .map(|r| argmax(r) as u8)
             .collect()
     }
-}
-
-/// The index of the largest score (the first on ties).
-fn argmax(scores: &[f32]) -> usize {
-    (0..scores.len()).fold(0, |b, i| if scores[i] > scores[b] { i } else { b })
 }
 
 /// Pixels given as `f64` 0–255 (the [`Fit`] interface), rounded back to bytes.

@@ -116,13 +116,24 @@ pub(crate) fn cross_entropy(logits: &mut Array2<f64>, y: &[u8], start: f64) -> f
     loss
 }
 
-/// The column of the largest value in each row (the first on ties): the predicted class from
-/// class scores or probabilities.
+/// The position of the largest of `scores` (the first on ties, 0 when there are none): the
+/// predicted class from class scores or probabilities.
+pub(crate) fn argmax<T: PartialOrd>(scores: impl IntoIterator<Item = T>) -> usize {
+    let mut best: Option<(usize, T)> = None;
+    for (i, v) in scores.into_iter().enumerate() {
+        if best.as_ref().is_none_or(|(_, b)| v > *b) {
+            best = Some((i, v));
+        }
+    }
+    best.map_or(0, |(i, _)| i)
+}
+
+/// [`argmax`] of each row.
 pub(crate) fn argmax_rows(scores: ArrayView2<'_, f64>) -> Vec<u8> {
     scores
         .rows()
         .into_iter()
-        .map(|r| (0..r.len()).fold(0, |b, i| if r[i] > r[b] { i } else { b }) as u8)
+        .map(|r| argmax(r.iter()) as u8)
         .collect()
 }
 
@@ -158,6 +169,17 @@ pub(crate) fn check_training(x: ArrayView2<'_, f64>, y: &[u8]) -> Result<(), Mod
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn argmax_takes_the_first_of_equal_largest() {
+        assert_eq!(argmax([0.1f32, 0.7, 0.2, 0.7].iter()), 1);
+        assert_eq!(argmax([3.0f64, f64::NEG_INFINITY]), 0);
+        assert_eq!(argmax(Vec::<f64>::new()), 0);
+        assert_eq!(
+            argmax_rows(array![[0.0, 2.0, 2.0], [5.0, 1.0, 5.0]].view()),
+            vec![1, 0]
+        );
+    }
 
     #[test]
     fn scaling_lets_a_small_feature_count() {
