@@ -841,23 +841,26 @@ fn reproduce(args: &DataArgs, a: &ReproduceArgs, seed: u64) -> Result<()> {
         name: "load and verify the data".into(),
         seconds,
     });
-    let (t1, kp, pp) = if a.quick {
+    let (t1, kp, pp, cnn_params) = if a.quick {
         (
             Table1Params::quick(),
             KnnStudyParams::quick(),
             PcaModelsParams::quick(),
+            CnnStudyParams::quick(),
         )
     } else {
         (
             Table1Params::default(),
             KnnStudyParams::default(),
             PcaModelsParams::default(),
+            CnnStudyParams::default(),
         )
     };
-    let (t1, kp, pp) = (
+    let (t1, kp, pp, cnn_params) = (
         Table1Params { seed, ..t1 },
         KnnStudyParams { seed, ..kp },
         PcaModelsParams { seed, ..pp },
+        cnn_params.with_seed(seed),
     );
     let fig = FiguresArgs {
         only: Vec::new(),
@@ -903,12 +906,6 @@ fn reproduce(args: &DataArgs, a: &ReproduceArgs, seed: u64) -> Result<()> {
             Ok(())
         },
     )?;
-    let cnn_params = if a.quick {
-        CnnStudyParams::quick()
-    } else {
-        CnnStudyParams::default()
-    }
-    .with_seed(seed);
     let cnn_weights = a.out.join("cnn.safetensors");
     step(
         "Beyond the study: a CNN on all training images, Figures 13-14",
