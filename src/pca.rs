@@ -89,8 +89,8 @@ impl Pca {
         for k in 0..d {
             let src = d - 1 - k;
             variance[k] = values[src].max(0.0);
-            components.row_mut(k).assign(&vectors.column(src));
             let mut row = components.row_mut(k);
+            row.assign(&vectors.column(src));
             let pivot = row
                 .iter()
                 .copied()

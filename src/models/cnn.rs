@@ -32,10 +32,11 @@
 //! because the CPU gradient of `conv2d` goes through a direct `conv_transpose2d`; a convolution
 //! written as shifted copies and one `matmul` in candle ops was slower still (398 s). Under the
 //! same kind of load this module took 42–75 s per epoch, and 28 s on an idle machine (12 epochs
-//! in 338 s); 16 s once the vector state faer leaves was cleared (`fmnist bench`). candle also added 5 minutes to a cold build and has no seeded CPU generator for
-//! dropout. The convolution here is the textbook lowering (im2col, one GEMM, col2im for the
-//! gradient), with faer's GEMM, already a dependency, doing the arithmetic (through
-//! this crate's `linalg` module, which clears the vector state faer's kernels leave behind).
+//! in 338 s); 16 s once the vector state faer leaves was cleared (`fmnist bench`). candle also
+//! added 5 minutes to a cold build and has no seeded CPU generator for dropout. The convolution
+//! here is the textbook lowering (im2col, one GEMM, col2im for the gradient), with faer's GEMM,
+//! already a dependency, doing the arithmetic (through this crate's `linalg` module, which
+//! clears the vector state faer's kernels leave behind).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
