@@ -26,11 +26,14 @@ pub mod eval;
 pub mod explore;
 pub mod features;
 pub mod figures;
-mod fs;
+pub mod fs;
 mod linalg;
 pub mod models;
 mod optim;
 pub mod pca;
 pub mod preprocess;
+pub mod progress;
 pub mod report;
 pub mod study;
+
+pub use study::{Study, StudyError};

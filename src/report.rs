@@ -8,9 +8,6 @@
 //! release build on two cores (measured), for files that a few lines of code write exactly.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-
-use crate::figures::FigureError;
 
 /// A table of formatted cells.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,17 +144,6 @@ impl Table {
     }
 }
 
-/// Writes `text` to `dir/name`, atomically, creating `dir`; returns the path.
-pub fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, FigureError> {
-    std::fs::create_dir_all(dir).map_err(|source| FigureError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let path = dir.join(name);
-    crate::figures::write_atomically(&path, text.as_bytes())?;
-    Ok(path)
-}
-
 /// Thousands separated by commas: `60,000`.
 pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
@@ -230,10 +216,7 @@ mod tests {
     }
 
     #[test]
-    fn text_is_written_atomically() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = write_text(&dir.path().join("results"), "t.csv", "a\n").unwrap();
-        assert_eq!(std::fs::read_to_string(path).unwrap(), "a\n");
+    fn percentages_keep_two_decimals() {
         assert_eq!(pct(0.8172), "81.72%");
     }
 

@@ -4,8 +4,8 @@
 mod common;
 
 use fmnist::pca::Pca;
+use fmnist::progress::NoProgress;
 use fmnist::study::knn::{run, KnnStudyParams};
-use indicatif::ProgressBar;
 
 #[test]
 fn pca_needs_187_components_and_pc1_to_pc4_explain_what_the_study_says() {
@@ -37,13 +37,7 @@ fn knn_on_pca_scores_beats_raw_pixels_and_both_clear_their_bars() {
         return;
     };
     let pca = Pca::fit(data.train.images()).unwrap();
-    let study = run(
-        &data,
-        &pca,
-        &KnnStudyParams::default(),
-        &ProgressBar::hidden(),
-    )
-    .unwrap();
+    let study = run(&data, &pca, &KnnStudyParams::default(), &NoProgress).unwrap();
     let (raw, pcs) = (
         study.raw.confusion.accuracy(),
         study.pca.confusion.accuracy(),

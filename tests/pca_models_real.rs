@@ -7,8 +7,8 @@
 mod common;
 
 use fmnist::pca::Pca;
+use fmnist::progress::NoProgress;
 use fmnist::study::pca_models::{run, BoostGrid, PcaModelsParams};
-use indicatif::ProgressBar;
 
 #[test]
 fn boosting_network_and_forest_clear_their_bars_on_the_pca_scores() {
@@ -26,7 +26,7 @@ fn boosting_network_and_forest_clear_their_bars_on_the_pca_scores() {
         mtry: vec![6],
         ..PcaModelsParams::default()
     };
-    let study = run(&data, &pca, &params, &ProgressBar::hidden()).unwrap();
+    let study = run(&data, &pca, &params, &NoProgress).unwrap();
     assert_eq!(study.components, 187);
     let bars = [
         ("Gradient boosting", 0.85),

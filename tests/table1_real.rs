@@ -4,15 +4,15 @@
 
 mod common;
 
+use fmnist::progress::NoProgress;
 use fmnist::study::table1::{run, Table1Params};
-use indicatif::ProgressBar;
 
 #[test]
 fn every_model_clears_its_bar_on_the_test_set() {
     let Some(data) = common::load_real() else {
         return;
     };
-    let t = run(&data, &Table1Params::default(), &ProgressBar::hidden()).unwrap();
+    let t = run(&data, &Table1Params::default(), &NoProgress).unwrap();
     let bars = [
         ("SVM (radial)", 0.845),
         ("Multinomial logistic regression", 0.815),

@@ -32,7 +32,7 @@ use fmnist::study::pca_models::PcaModelsParams;
 use fmnist::study::table1::Table1Params;
 use ndarray::Array2;
 
-use super::DataArgs;
+use super::args::DataArgs;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -80,12 +80,12 @@ fn time<T>(
     Ok((Timing { id, step, seconds }, last))
 }
 
-pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
+pub fn run(data_args: &DataArgs, args: &BenchArgs, seed: u64) -> Result<()> {
     let repeat = args.repeat;
     let mut rows = Vec::new();
 
     let (t, data) = time(("load", "load + verify all 70,000 images"), repeat, || {
-        data_args.load().map(|(d, _)| d)
+        FashionMnist::load_with(&data_args.options()).context("cannot load Fashion-MNIST")
     })?;
     rows.push(t);
     let data: FashionMnist = data;
@@ -99,10 +99,10 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
         ("figures_1_3", "Figures 1-3, PNG + SVG (render only)"),
         repeat,
         || {
-            let f1 = Exemplars::new(&data.train, 8, 42)?;
+            let f1 = Exemplars::new(&data.train, 8, seed)?;
             let f2 = PixelMeanSd::new(&stats);
             let f3a = ClassHeatmaps::mean_intensity(&data.train);
-            let f3b = ClassHeatmaps::nonwhite_counts(&data.train, 600, 42)?;
+            let f3b = ClassHeatmaps::nonwhite_counts(&data.train, 600, seed)?;
             figures::to_png(&f1)?;
             figures::to_svg(&f1)?;
             figures::to_png(&f2)?;
@@ -166,14 +166,14 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
                 &data,
                 &pca,
                 &params,
-                &indicatif::ProgressBar::hidden(),
+                &fmnist::progress::NoProgress,
             )?)
         },
     )?;
     rows.push(t);
 
     // Section 2: one fit + predict of each model at the study's chosen settings.
-    let sample = data.train.stratified_sample(1_001, 42)?;
+    let sample = data.train.stratified_sample(1_001, seed)?;
     let builder = FeatureParams::default();
     let (t, (fx, ft)) = time(
         ("features", "84 engineered features, 10,010 + 10,000 images"),
@@ -189,7 +189,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
     let fy = sample.labels().to_vec();
     let svm = SvmParams {
         c: 8.0,
-        gamma: Gamma::Sigest { seed: 42 },
+        gamma: Gamma::Sigest { seed },
     };
     rows.push(fit_predict(
         ("svm", "SVM (radial) C = 8: fit + predict"),
@@ -210,7 +210,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
     rows.push(fit_predict(
         ("forest", "random forest 500 trees, mtry 9: fit + predict"),
         repeat,
-        &ForestParams::study(84, 42),
+        &ForestParams::study(84, seed),
         &fx,
         &fy,
         &ft,
@@ -256,7 +256,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
             Ok(fmnist::study::table1::run(
                 &data,
                 &Table1Params::default(),
-                &indicatif::ProgressBar::hidden(),
+                &fmnist::progress::NoProgress,
             )?)
         },
     )?;
@@ -277,7 +277,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
         &BoostParams {
             trees: 300,
             learning_rate: 0.1,
-            ..BoostParams::study(42)
+            ..BoostParams::study(seed)
         },
         &px,
         &y,
@@ -289,7 +289,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
             "five averaged 12-unit networks, decay 1, PCA scores: fit + predict",
         ),
         repeat,
-        &NetParams::new(12, 1.0, 42),
+        &NetParams::new(12, 1.0, seed),
         &px,
         &y,
         &pt,
@@ -303,7 +303,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
         &ForestParams {
             trees: 500,
             mtry: 6,
-            seed: 42,
+            seed,
         },
         &px,
         &y,
@@ -320,7 +320,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
                 &data,
                 &pca,
                 &PcaModelsParams::default(),
-                &indicatif::ProgressBar::hidden(),
+                &fmnist::progress::NoProgress,
             )?)
         },
     )?;
@@ -336,7 +336,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
         ),
         1,
         || {
-            Ok(CnnParams::new(1, 42)
+            Ok(CnnParams::new(1, seed)
                 .train(data.train.images(), &labels, None, |_| {}, || {})?
                 .0)
         },
@@ -349,11 +349,11 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
     )?;
     rows.push(t);
 
-    let peak = peak_rss_mib();
+    let peak = fmnist::study::reproduce::peak_rss_mib();
     let mut table = String::new();
     writeln!(
         table,
-        "# fmnist bench\n\n`fmnist bench --repeat {repeat}` on {} cores (rayon threads: {}); data from {} ({}).\n",
+        "# fmnist bench\n\n`fmnist bench --repeat {repeat} --seed {seed}` on {} cores (rayon threads: {}); data from {} ({}).\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         rayon::current_num_threads(),
         data.source.dir.display(),
@@ -389,13 +389,8 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs) -> Result<()> {
         csv.push([row.id.to_string(), format!("{:.4}", row.median())]);
     }
     let csv_path = args.out.with_extension("csv");
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    std::fs::write(&args.out, &table)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
-    std::fs::write(&csv_path, csv.to_csv())
-        .with_context(|| format!("cannot write {}", csv_path.display()))?;
+    fmnist::fs::write_atomically(&args.out, table.as_bytes())?;
+    fmnist::fs::write_atomically(&csv_path, csv.to_csv().as_bytes())?;
     eprintln!("wrote {} and {}", args.out.display(), csv_path.display());
     Ok(())
 }
@@ -412,12 +407,4 @@ fn fit_predict<P: Fit>(
         Ok(params.fit(x.view(), y)?.predict(test.view()))
     })?;
     Ok(t)
-}
-
-/// The process's peak resident set size (Linux `VmHWM`), in MiB.
-pub fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }

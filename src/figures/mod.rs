@@ -18,7 +18,6 @@ mod paint;
 mod pca;
 
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Once;
@@ -27,6 +26,8 @@ use base64::Engine as _;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use thiserror::Error;
+
+use crate::fs::{write_atomically, WriteError};
 
 pub use cnn::CnnLearningCurve;
 pub use exploration::{ClassHeatmaps, Exemplars, PixelMeanSd};
@@ -68,14 +69,8 @@ pub enum FigureError {
         source: png::EncodingError,
     },
     /// The file could not be written.
-    #[error("cannot write {}", path.display())]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Write(#[from] WriteError),
     /// A format name other than `png` or `svg`.
     #[error("unknown figure format {0:?} (expected png or svg)")]
     UnknownFormat(String),
@@ -188,10 +183,6 @@ pub fn save<F: Figure>(
     dir: &Path,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>, FigureError> {
-    std::fs::create_dir_all(dir).map_err(|source| FigureError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
     formats
         .iter()
         .map(|&format| {
@@ -204,20 +195,6 @@ pub fn save<F: Figure>(
             Ok(path)
         })
         .collect()
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it onto `path`.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), FigureError> {
-    let write_err = |source| FigureError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(write_err)?;
-    tmp.write_all(bytes).map_err(write_err)?;
-    crate::fs::make_readable(tmp.as_file()).map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
-    Ok(())
 }
 
 /// A rendered figure that the evcxr Jupyter kernel displays inline (as PNG).
@@ -252,6 +229,63 @@ pub fn save_and_show<F: Figure>(fig: &F, dir: &Path) -> Result<Inline, FigureErr
 /// Renders `fig` for inline display: end a notebook cell with `figures::show(&fig)?`.
 pub fn show<F: Figure>(fig: &F) -> Result<Inline, FigureError> {
     Ok(Inline { png: to_png(fig)? })
+}
+
+/// A figure of any type, as a value: what a section of the study lists, and what
+/// [`crate::Study::save_and_show`] saves and shows. Every [`Figure`] is one.
+pub trait AnyFigure {
+    /// The file name without extension (the figure's [`Figure::stem`]).
+    fn name(&self) -> String;
+    /// Saves the figure into `dir` in each of `formats`, as [`save`] does.
+    fn save_in(&self, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, FigureError>;
+    /// The figure for inline display in a notebook, as [`show`] renders it.
+    fn inline(&self) -> Result<Inline, FigureError>;
+}
+
+impl<F: Figure> AnyFigure for F {
+    fn name(&self) -> String {
+        self.stem()
+    }
+
+    fn save_in(&self, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, FigureError> {
+        save(self, dir, formats)
+    }
+
+    fn inline(&self) -> Result<Inline, FigureError> {
+        show(self)
+    }
+}
+
+/// One figure drawn from a different value per format: Figure 7 puts every point in the
+/// bitmap and every tenth in the vector file, which would otherwise be tens of megabytes.
+#[derive(Debug, Clone)]
+pub struct ByFormat<F> {
+    /// What the PNG (and the inline display) shows.
+    pub png: F,
+    /// What the SVG shows.
+    pub svg: F,
+}
+
+impl<F: Figure> AnyFigure for ByFormat<F> {
+    fn name(&self) -> String {
+        self.png.stem()
+    }
+
+    fn save_in(&self, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>, FigureError> {
+        let mut written = Vec::new();
+        for &format in formats {
+            let fig = match format {
+                Format::Png => &self.png,
+                Format::Svg => &self.svg,
+            };
+            written.extend(save(fig, dir, &[format])?);
+        }
+        Ok(written)
+    }
+
+    fn inline(&self) -> Result<Inline, FigureError> {
+        show(&self.png)
+    }
 }
 
 #[cfg(test)]

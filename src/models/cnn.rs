@@ -844,7 +844,7 @@ pub enum WeightsError {
     },
     /// The file could not be written.
     #[error(transparent)]
-    Write(#[from] crate::figures::FigureError),
+    Write(#[from] crate::fs::WriteError),
 }
 
 /// A trained network with what is needed to recognise and report it later: the images it was
@@ -1025,13 +1025,7 @@ impl TrainedCnn {
 
     /// Writes the weights to `path`, atomically (creating its directory).
     pub fn save(&self, path: &Path) -> Result<(), WeightsError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| crate::figures::FigureError::Write {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
-        crate::figures::write_atomically(path, &self.to_safetensors())?;
+        crate::fs::write_atomically(path, &self.to_safetensors())?;
         Ok(())
     }
 

@@ -13,34 +13,21 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use indicatif::ProgressBar;
-use thiserror::Error;
+use crate::progress::Progress;
 
 use crate::data::{FashionMnist, N_CLASSES};
 use crate::eval::{mcnemar_exact, ConfusionMatrix, McNemar};
+use crate::figures::{CnnLearningCurve, ConfusionHeatmaps};
 use crate::models::boost::BoostParams;
-use crate::models::cnn::{CnnParams, TrainedCnn, WeightsError};
-use crate::models::{Classifier, ModelError};
+use crate::models::cnn::{CnnParams, TrainedCnn};
+use crate::models::Classifier;
 use crate::pca::Pca;
 use crate::report::{pct, thousands, Table};
+use crate::study::{FigureFile, Section, Study, StudyError, TableFile};
 
 /// Epochs of the default network, fixed before any training run by the time budget (training
 /// within 15 minutes on 2 cores, with margin); the test images never chose it.
 pub const EPOCHS: usize = 12;
-
-/// Why the study could not run.
-#[derive(Debug, Error)]
-pub enum CnnStudyError {
-    /// A model could not be fitted.
-    #[error(transparent)]
-    Model(#[from] ModelError),
-    /// Saved weights could not be read or written.
-    #[error(transparent)]
-    Weights(#[from] WeightsError),
-    /// The PCA could not project the images.
-    #[error("cannot project the images on the PCA: {0}")]
-    Pca(String),
-}
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,8 +168,8 @@ pub fn run(
     pca: &Pca,
     params: &CnnStudyParams,
     weights: Option<&Path>,
-    progress: &ProgressBar,
-) -> Result<CnnStudy, CnnStudyError> {
+    progress: &dyn Progress,
+) -> Result<CnnStudy, StudyError> {
     let train = data.train.first(params.train_rows);
     let test = data.test.first(params.test_rows);
     let (y, yt) = (train.labels().to_vec(), test.labels().to_vec());
@@ -204,22 +191,20 @@ pub fn run(
                 )
             });
             let steps = train.len().div_ceil(params.net.batch_size) * params.net.epochs;
-            progress.set_length(steps as u64);
-            progress.set_position(0);
-            progress.set_message("CNN, epoch 1");
+            progress.stage("CNN, epoch 1", steps as u64);
             let start = Instant::now();
             let (net, history) = params.net.train(
                 train.images(),
                 &y,
                 Some((test.images(), &yt)),
                 |r| {
-                    progress.set_message(format!(
+                    progress.message(&format!(
                         "CNN, epoch {} ({} test)",
                         r.epoch + 1,
                         r.monitor_accuracy.map_or(String::new(), pct)
                     ))
                 },
-                || progress.inc(1),
+                || progress.advance(1),
             )?;
             let trained = TrainedCnn {
                 net,
@@ -237,18 +222,16 @@ pub fn run(
     let predictions = trained.net.predict_images(test.images());
     let predict_seconds = start.elapsed().as_secs_f64();
 
-    progress.set_message("gradient boosting on PCA scores");
-    progress.set_length(params.baseline.trees as u64);
-    progress.set_position(0);
+    progress.stage(
+        "gradient boosting on PCA scores",
+        params.baseline.trees as u64,
+    );
     let start = Instant::now();
-    let project = |images| {
-        pca.transform(images, params.components)
-            .map_err(|e| CnnStudyError::Pca(e.to_string()))
-    };
-    let (px, pt) = (project(train.images())?, project(test.images())?);
+    let px = pca.transform(train.images(), params.components)?;
+    let pt = pca.transform(test.images(), params.components)?;
     let model = params
         .baseline
-        .fit_with(px.view(), &y, |_| progress.inc(1))?;
+        .fit_with(px.view(), &y, |_| progress.advance(1))?;
     let baseline_predictions = model.predict(pt.view());
     let b = &params.baseline;
     let baseline = Baseline {
@@ -271,6 +254,76 @@ pub fn run(
         predict_seconds,
         baseline,
     })
+}
+
+impl Section for CnnStudy {
+    type Params = CnnStudyParams;
+    const TITLE: &'static str = "Beyond the study: a CNN on all training images, Figures 13-14";
+    const FIGURES: &'static [u8] = &[13, 14];
+
+    fn default_params(study: &Study) -> CnnStudyParams {
+        let base = if study.is_quick() {
+            CnnStudyParams::quick()
+        } else {
+            CnnStudyParams::default()
+        };
+        base.with_seed(study.seed())
+    }
+
+    fn params(&self) -> &CnnStudyParams {
+        &self.params
+    }
+
+    /// Trains the network, or reuses the weights saved at [`Study::cnn_weights`] when their
+    /// settings match (saving new ones there otherwise).
+    fn run(study: &mut Study, params: &CnnStudyParams) -> Result<Self, StudyError> {
+        let pca = study.pca()?;
+        let weights = study.cnn_weights();
+        let progress = study.progress();
+        let result = run(study.data(), &pca, params, weights.as_deref(), progress)?;
+        if let Some(w) = &weights {
+            match &result.origin {
+                WeightsOrigin::Reused => {
+                    progress.note(&format!("reused the CNN weights in {}", w.display()))
+                }
+                WeightsOrigin::Trained { replaced } => {
+                    if let Some(why) = replaced {
+                        progress.note(&format!("retrained the CNN: {why}"));
+                    }
+                    progress.note(&format!("saved the CNN weights to {}", w.display()));
+                }
+            }
+        }
+        Ok(result)
+    }
+
+    fn tables(&self) -> Vec<TableFile> {
+        vec![
+            TableFile::new("cnn.csv", self.table().to_csv()),
+            TableFile::new("cnn_history.csv", self.history_table().to_csv()),
+            TableFile::new("cnn_mcnemar.csv", self.mcnemar_table().to_csv()),
+            TableFile::new("cnn_timings.csv", self.timings().to_csv()),
+            TableFile::new("cnn.md", self.markdown()),
+        ]
+    }
+
+    fn figures(&self) -> Vec<FigureFile<'_>> {
+        vec![
+            FigureFile::new(
+                13,
+                Some("Figure 13 (beyond the study): the CNN's learning curve"),
+                CnnLearningCurve::new(self),
+            ),
+            FigureFile::new(
+                14,
+                Some(
+                    "Figure 14 (beyond the study): the CNN's and gradient boosting's \
+                     confusion matrices",
+                ),
+                ConfusionHeatmaps::cnn(self),
+            ),
+        ]
+    }
 }
 
 impl CnnStudy {

@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use ndarray::Array2;
 
 use crate::data::FashionMnist;
@@ -21,10 +21,10 @@ use crate::models::{Classifier, Fit, ModelError, Scaled};
 use crate::pca::Pca;
 use crate::preprocess::PixelPrep;
 use crate::report::{pct, thousands, Table};
-use crate::study::knn::KnnStudy;
-use crate::study::pca_models::PcaModels;
-use crate::study::table1::Table1;
-use crate::study::ModelResult;
+use crate::study::knn::{KnnStudy, KnnStudyParams};
+use crate::study::pca_models::{PcaModels, PcaModelsParams};
+use crate::study::table1::{Table1, Table1Params};
+use crate::study::{ModelResult, Section, Study, StudyError, TableFile};
 
 /// One model on the full training set, beside the same model on the study's protocol.
 #[derive(Debug, Clone)]
@@ -45,9 +45,27 @@ pub struct FullRow {
     pub seconds: f64,
 }
 
+/// Settings of the full-data protocol: how many training images, the seed, and the study's
+/// runs whose chosen settings are refitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FullParams {
+    /// Training images: the first this many (all 60,000 by default).
+    pub train_rows: usize,
+    /// The seed of every random step.
+    pub seed: u64,
+    /// Section 2 as run on the study's protocol.
+    pub table1: Table1Params,
+    /// Section 3.2 as run on the study's protocol.
+    pub knn: KnnStudyParams,
+    /// Section 3.3 as run on the study's protocol.
+    pub pca_models: PcaModelsParams,
+}
+
 /// The results of the full-data protocol.
 #[derive(Debug, Clone)]
 pub struct FullData {
+    /// The settings it ran with.
+    pub params: FullParams,
     /// Training images used.
     pub train_rows: usize,
     /// Test images used.
@@ -69,22 +87,20 @@ pub struct PaperRuns<'a> {
     pub pca_models: &'a PcaModels,
 }
 
-/// Runs the full-data protocol with the settings of `paper` on the first `train_rows` training
-/// images (60,000: all of them); `progress` advances once per model.
+/// Runs the full-data protocol with the settings of `paper` on the first `params.train_rows`
+/// training images (60,000: all of them); `progress` advances once per model.
 pub fn run<'a>(
     data: &FashionMnist,
     pca: &Pca,
     paper: PaperRuns<'a>,
-    train_rows: usize,
-    seed: u64,
-    progress: &ProgressBar,
-) -> Result<FullData, ModelError> {
-    let train = &data.train.first(train_rows);
+    params: &FullParams,
+    progress: &dyn Progress,
+) -> Result<FullData, StudyError> {
+    let train = &data.train.first(params.train_rows);
     let test = data.test.first(paper.table1.params.test_rows);
     let y = train.labels().to_vec();
     let yt = test.labels().to_vec();
-    progress.set_length(13);
-    progress.set_position(0);
+    progress.stage("every model on all training images", 13);
     let mut rows = Vec::new();
     let mut push = |(section, name, setting, paper): (
         &'static str,
@@ -94,7 +110,7 @@ pub fn run<'a>(
     ),
                     features,
                     fit_predict: &dyn Fn() -> Vec<u8>| {
-        progress.set_message(name);
+        progress.message(name);
         let start = Instant::now();
         let predictions = fit_predict();
         rows.push(FullRow {
@@ -106,7 +122,7 @@ pub fn run<'a>(
             full: ConfusionMatrix::new(&yt, &predictions),
             seconds: start.elapsed().as_secs_f64(),
         });
-        progress.inc(1);
+        progress.advance(1);
     };
     let of = |section, m: &'a ModelResult| (section, m.name, m.chosen.clone(), &m.confusion);
     // Fit-and-predict of any model on given inputs; errors surface after the loop.
@@ -119,7 +135,7 @@ pub fn run<'a>(
     };
 
     // Section 2: the 84 engineered features of every training image.
-    progress.set_message("engineered features");
+    progress.message("engineered features");
     let builder = FeatureParams::default();
     let (fx, ft) = (
         builder.transform(train.images()),
@@ -159,11 +175,8 @@ pub fn run<'a>(
         },
     );
     let components = knn_study.pca.columns;
-    let project = |images| {
-        pca.transform(images, components)
-            .map_err(|e| ModelError::InvalidData(e.to_string()))
-    };
-    let (px, pt) = (project(train.images())?, project(test.images())?);
+    let px = pca.transform(train.images(), components)?;
+    let pt = pca.transform(test.images(), components)?;
     push(
         arm("k-NN, PCA scores", &knn_study.pca),
         "PCA scores",
@@ -180,12 +193,13 @@ pub fn run<'a>(
         push(of("3.3", m), "PCA scores", &|| fit(p, &px, &pt));
     }
     if let Some(e) = errors.into_inner().into_iter().next() {
-        return Err(e);
+        return Err(e.into());
     }
     Ok(FullData {
+        params: params.clone(),
         train_rows: train.len(),
         test_rows: test.len(),
-        seed,
+        seed: params.seed,
         rows,
     })
 }
@@ -208,6 +222,51 @@ impl<P: Fit + Sync> FitPredict for P {
         xt: &Array2<f64>,
     ) -> Result<Vec<u8>, ModelError> {
         Ok(self.fit(x.view(), y)?.predict(xt.view()))
+    }
+}
+
+impl Section for FullData {
+    type Params = FullParams;
+    const TITLE: &'static str = "Beyond the study: every model on all training images";
+    const FIGURES: &'static [u8] = &[];
+
+    fn default_params(study: &Study) -> FullParams {
+        FullParams {
+            train_rows: if study.is_quick() {
+                2_000
+            } else {
+                study.data().train.len()
+            },
+            seed: study.seed(),
+            table1: study.params::<Table1>(),
+            knn: study.params::<KnnStudy>(),
+            pca_models: study.params::<PcaModels>(),
+        }
+    }
+
+    fn params(&self) -> &FullParams {
+        &self.params
+    }
+
+    /// Runs (or reuses) the three sections whose chosen settings it refits, then refits them.
+    fn run(study: &mut Study, params: &FullParams) -> Result<Self, StudyError> {
+        let table1 = study.run::<Table1>(&params.table1)?;
+        let knn = study.run::<KnnStudy>(&params.knn)?;
+        let pca_models = study.run::<PcaModels>(&params.pca_models)?;
+        let pca = study.pca()?;
+        let paper = PaperRuns {
+            table1: &table1,
+            knn: &knn,
+            pca_models: &pca_models,
+        };
+        run(study.data(), &pca, paper, params, study.progress())
+    }
+
+    fn tables(&self) -> Vec<TableFile> {
+        vec![
+            TableFile::new("full.csv", self.table().to_csv()),
+            TableFile::new("full_timings.csv", self.timings().to_csv()),
+        ]
     }
 }
 

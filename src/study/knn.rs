@@ -15,15 +15,17 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use ndarray::Axis;
 
 use crate::data::{Class, FashionMnist};
 use crate::eval::{ConfusionMatrix, GridSearch, McNemar, StratifiedKFold};
+use crate::figures::KnnTuning;
 use crate::models::knn;
 use crate::pca::{Pca, PcaError};
 use crate::preprocess::PixelPrep;
 use crate::report::{pct, thousands, Table};
+use crate::study::{FigureFile, Section, Study, StudyError, TableFile};
 
 /// The study's numbers for this section, for comparison.
 pub mod paper {
@@ -139,17 +141,16 @@ pub fn run(
     data: &FashionMnist,
     pca: &Pca,
     params: &KnnStudyParams,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<KnnStudy, PcaError> {
     let train = data.train.first(params.train_rows);
     let test = data.test.first(params.test_rows);
     let y = train.labels().to_vec();
     let y_test = test.labels().to_vec();
     let folds = StratifiedKFold::repeated(params.folds, params.repeats, params.seed).split(&y);
-    progress.set_length((2 * folds.len() + 2) as u64);
+    progress.stage("kNN, raw pixels", (2 * folds.len() + 2) as u64);
 
     // Raw pixels: filter and scale inside every fold, on the fold's training rows only.
-    progress.set_message("kNN, raw pixels");
     let raw_images = train.images();
     let start = Instant::now();
     let raw_cv = knn::cross_validate(
@@ -162,7 +163,7 @@ pub fn run(
             let prep = PixelPrep::fit(fit_rows.view());
             (prep.apply(fit_rows.view()), prep.apply(val_rows.view()))
         },
-        || progress.inc(1),
+        || progress.advance(1),
     );
     let cv_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
@@ -170,7 +171,7 @@ pub fn run(
     let raw_train = prep.apply(raw_images);
     let raw_test = prep.apply(test.images());
     let raw_pred = knn::predict(raw_train.view(), &y, raw_test.view(), raw_cv.best().params);
-    progress.inc(1);
+    progress.advance(1);
     let raw = KnnArm {
         name: "raw pixels",
         columns: raw_train.ncols(),
@@ -182,7 +183,7 @@ pub fn run(
     };
 
     // PCA scores: one projection, shared by every fold.
-    progress.set_message("kNN, PCA scores");
+    progress.message("kNN, PCA scores");
     let k_pca = pca.components_for(params.variance);
     let start = Instant::now();
     let scores = pca.transform(train.images(), k_pca)?.mapv(|v| v as f32);
@@ -197,12 +198,12 @@ pub fn run(
                 scores.select(Axis(0), &fold.test),
             )
         },
-        || progress.inc(1),
+        || progress.advance(1),
     );
     let cv_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let pca_pred = knn::predict(scores.view(), &y, scores_test.view(), pca_cv.best().params);
-    progress.inc(1);
+    progress.advance(1);
     let pca_arm = KnnArm {
         name: "PCA scores",
         columns: k_pca,
@@ -220,6 +221,56 @@ pub fn run(
         raw,
         pca: pca_arm,
     })
+}
+
+impl Section for KnnStudy {
+    type Params = KnnStudyParams;
+    const TITLE: &'static str = "Section 3.2: kNN and Figures 9-10";
+    const FIGURES: &'static [u8] = &[9, 10];
+
+    fn default_params(study: &Study) -> KnnStudyParams {
+        let base = if study.is_quick() {
+            KnnStudyParams::quick()
+        } else {
+            KnnStudyParams::default()
+        };
+        KnnStudyParams {
+            seed: study.seed(),
+            ..base
+        }
+    }
+
+    fn params(&self) -> &KnnStudyParams {
+        &self.params
+    }
+
+    fn run(study: &mut Study, params: &KnnStudyParams) -> Result<Self, StudyError> {
+        let pca = study.pca()?;
+        Ok(run(study.data(), &pca, params, study.progress())?)
+    }
+
+    fn tables(&self) -> Vec<TableFile> {
+        vec![
+            TableFile::new("knn.csv", self.table().to_csv()),
+            TableFile::new("knn_cv.csv", self.cv_table().to_csv()),
+            TableFile::new("knn.md", self.markdown()),
+        ]
+    }
+
+    fn figures(&self) -> Vec<FigureFile<'_>> {
+        vec![
+            FigureFile::new(
+                9,
+                Some("Figure 9: kNN accuracy against k, raw pixels"),
+                KnnTuning::raw(self),
+            ),
+            FigureFile::new(
+                10,
+                Some("Figure 10: kNN accuracy against k, PCA scores"),
+                KnnTuning::pca(self),
+            ),
+        ]
+    }
 }
 
 impl KnnStudy {
@@ -471,7 +522,7 @@ pub(crate) mod tests {
             variance: 0.9,
             seed: 3,
         };
-        run(&data, &pca, &params, &ProgressBar::hidden()).unwrap()
+        run(&data, &pca, &params, &crate::progress::NoProgress).unwrap()
     }
 
     #[test]

@@ -1,13 +1,37 @@
-//! The study's sections as functions: each runs one section's protocol on the data and returns
-//! everything its tables and figures need. The command line, the notebooks and `reproduce` call
-//! these, so they cannot drift apart.
+//! The study's sections and the [`Study`] that runs them.
+//!
+//! Each section of the study is one type: its parameters, its `run`, and the tables and figures
+//! it produces, each named once ([`Section`]). A [`Study`] holds the data, the seed, quick mode
+//! and the output folders, runs each section on first use and keeps the result keyed by its
+//! parameters; the command line and the notebooks are two clients of it, so a notebook shows
+//! exactly what `fmnist reproduce` writes, under the same file names and titles.
+//!
+//! ```no_run
+//! use fmnist::study::table1::{Table1, Table1Params};
+//! use fmnist::Study;
+//!
+//! let mut study = Study::load()?.with_seed(7);
+//! let t1 = study.table1()?; // the study's protocol, seed 7
+//! let fewer_k = study.run::<Table1>(&Table1Params {
+//!     ks: vec![5, 7],
+//!     ..study.params::<Table1>()
+//! })?; // another grid: computed anew; asking for either again reuses it
+//! println!("{}", t1.table().to_markdown());
+//! # Ok::<(), fmnist::study::StudyError>(())
+//! ```
 
 pub mod cnn;
+pub mod exploration;
+pub mod features;
 pub mod full;
 pub mod knn;
+pub mod pca;
 pub mod pca_models;
+mod pipeline;
 pub mod reproduce;
 pub mod table1;
+
+pub use pipeline::{FigureFile, Protocol, Reproduced, Section, Study, TableFile};
 
 use std::time::Instant;
 
@@ -20,11 +44,52 @@ pub fn quick() -> bool {
     std::env::var(QUICK_ENV).is_ok_and(|v| v != "0")
 }
 
-pub use indicatif::ProgressBar;
 use ndarray::{ArrayView2, Axis};
+use thiserror::Error;
 
+use crate::data::DataError;
 use crate::eval::{accuracy, grid_search, ConfusionMatrix, Fold, GridSearch};
+use crate::figures::FigureError;
+use crate::fs::WriteError;
+use crate::models::cnn::WeightsError;
 use crate::models::{Classifier, Fit, ModelError};
+use crate::pca::PcaError;
+use crate::progress::Progress;
+
+/// Why a section of the study could not run or be written. Each layer's error is kept whole
+/// (its source chain names the file, the parameter or the model at fault).
+#[derive(Debug, Error)]
+pub enum StudyError {
+    /// The dataset could not be found, read or verified.
+    #[error("cannot load Fashion-MNIST")]
+    Load(#[source] DataError),
+    /// A sample of the data could not be drawn.
+    #[error(transparent)]
+    Data(#[from] DataError),
+    /// The PCA could not be fitted or applied.
+    #[error(transparent)]
+    Pca(#[from] PcaError),
+    /// A model could not be fitted.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The CNN's saved weights could not be read or written.
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+    /// A figure could not be drawn or written.
+    #[error(transparent)]
+    Figure(#[from] FigureError),
+    /// A table could not be written.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// A setting of the study itself is out of range.
+    #[error("invalid setting {param}: {reason}")]
+    InvalidParams {
+        /// The setting, as the parameter type names it.
+        param: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+}
 
 /// One model's results.
 #[derive(Debug, Clone)]
@@ -74,7 +139,7 @@ pub(crate) fn cv<P>(
     y: &[u8],
     folds: &[Fold],
     grid: &[P],
-    progress: &ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<GridSearch<P>, ModelError>
 where
     P: Fit + Clone + Sync,
@@ -84,7 +149,7 @@ where
         let y_val: Vec<u8> = fold.test.iter().map(|&i| y[i]).collect();
         let model = p.fit(x.select(Axis(0), &fold.train).view(), &y_fit)?;
         let acc = accuracy(&y_val, &model.predict(x.select(Axis(0), &fold.test).view()));
-        progress.inc(1);
+        progress.advance(1);
         Ok(acc)
     })
 }

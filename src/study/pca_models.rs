@@ -24,12 +24,13 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use ndarray::{Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
 use crate::data::{Class, FashionMnist};
 use crate::eval::{accuracy, mcnemar_exact, GridPoint, GridSearch, McNemar, StratifiedKFold};
+use crate::figures::{ConfusionHeatmaps, ModelComparison};
 use crate::models::boost::BoostParams;
 use crate::models::forest::ForestParams;
 use crate::models::nnet::NetParams;
@@ -37,6 +38,7 @@ use crate::models::ModelError;
 use crate::pca::Pca;
 use crate::report::{pct, thousands, Table};
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict, ModelResult};
+use crate::study::{FigureFile, Section, Study, StudyError, TableFile};
 
 /// The study's Figure 11: model, test accuracy, kappa.
 pub const PAPER: [(&str, f64, f64); 3] = [
@@ -208,14 +210,15 @@ fn boost_cv(
     folds: &[crate::eval::Fold],
     grid: &BoostGrid,
     seed: u64,
-    progress: &ProgressBar,
-) -> Result<GridSearch<BoostParams>, ModelError> {
+    progress: &dyn Progress,
+) -> Result<GridSearch<BoostParams>, StudyError> {
     let mut rounds = grid.trees.clone();
     rounds.sort_unstable();
     rounds.dedup();
-    let most = *rounds
-        .last()
-        .ok_or_else(|| ModelError::InvalidParams("the boosting grid has no round counts".into()))?;
+    let most = *rounds.last().ok_or_else(|| StudyError::InvalidParams {
+        param: "boost.trees",
+        reason: "the boosting grid has no round counts".into(),
+    })?;
     let mut points = Vec::new();
     for &learning_rate in &grid.learning_rates {
         for &depth in &grid.depths {
@@ -235,7 +238,7 @@ fn boost_cv(
                         let model = params.fit_with(
                             x.select(Axis(0), &fold.train).view(),
                             &y_fit,
-                            |_| progress.inc(1),
+                            |_| progress.advance(1),
                         )?;
                         Ok(model
                             .staged_predict(x.select(Axis(0), &fold.test).view(), &rounds)
@@ -262,25 +265,19 @@ pub fn run(
     data: &FashionMnist,
     pca: &Pca,
     params: &PcaModelsParams,
-    progress: &ProgressBar,
-) -> Result<PcaModels, ModelError> {
+    progress: &dyn Progress,
+) -> Result<PcaModels, StudyError> {
     let components = pca.components_for(params.variance);
     let train = data.train.first(params.train_rows);
     let test = data.test.first(params.test_rows);
-    let project = |images| {
-        pca.transform(images, components)
-            .map_err(|e| ModelError::InvalidData(e.to_string()))
-    };
-    let x: Array2<f64> = project(train.images())?;
-    let xt: Array2<f64> = project(test.images())?;
+    let x: Array2<f64> = pca.transform(train.images(), components)?;
+    let xt: Array2<f64> = pca.transform(test.images(), components)?;
     let y = train.labels().to_vec();
     let yt = test.labels().to_vec();
     let data4 = (x.view(), y.as_slice(), xt.view(), yt.as_slice());
     let folds = StratifiedKFold::new(params.folds, params.seed).split(&y);
     let phase = |message: &'static str, length: usize| {
-        progress.set_message(message);
-        progress.set_position(0);
-        progress.set_length(length as u64);
+        progress.stage(message, length as u64);
     };
     let mut models = Vec::new();
 
@@ -293,7 +290,7 @@ pub fn run(
     let best = g.best().params;
     let cv_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
-    let model = best.fit_with(x.view(), &y, |_| progress.inc(1))?;
+    let model = best.fit_with(x.view(), &y, |_| progress.advance(1))?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let start = Instant::now();
     let predictions = crate::models::Classifier::predict(&model, xt.view());
@@ -340,7 +337,7 @@ pub fn run(
         start.elapsed().as_secs_f64(),
         data4,
     )?);
-    progress.inc(1);
+    progress.advance(1);
 
     let grid: Vec<ForestParams> = params
         .mtry
@@ -366,7 +363,7 @@ pub fn run(
         start.elapsed().as_secs_f64(),
         data4,
     )?);
-    progress.inc(1);
+    progress.advance(1);
 
     let mut mcnemar = Vec::new();
     for a in 0..models.len() {
@@ -386,6 +383,57 @@ pub fn run(
             forest: chosen_forest,
         },
     })
+}
+
+impl Section for PcaModels {
+    type Params = PcaModelsParams;
+    const TITLE: &'static str = "Section 3.3: models on PCA scores, Figures 11-12";
+    const FIGURES: &'static [u8] = &[11, 12];
+
+    fn default_params(study: &Study) -> PcaModelsParams {
+        let base = if study.is_quick() {
+            PcaModelsParams::quick()
+        } else {
+            PcaModelsParams::default()
+        };
+        PcaModelsParams {
+            seed: study.seed(),
+            ..base
+        }
+    }
+
+    fn params(&self) -> &PcaModelsParams {
+        &self.params
+    }
+
+    fn run(study: &mut Study, params: &PcaModelsParams) -> Result<Self, StudyError> {
+        let pca = study.pca()?;
+        run(study.data(), &pca, params, study.progress())
+    }
+
+    fn tables(&self) -> Vec<TableFile> {
+        vec![
+            TableFile::new("pca_models.csv", self.table().to_csv()),
+            TableFile::new("pca_models_mcnemar.csv", self.mcnemar_table().to_csv()),
+            TableFile::new("pca_models_timings.csv", self.timings().to_csv()),
+            TableFile::new("pca_models.md", self.markdown()),
+        ]
+    }
+
+    fn figures(&self) -> Vec<FigureFile<'_>> {
+        vec![
+            FigureFile::new(
+                11,
+                Some("Figure 11: models on the PCA scores"),
+                ModelComparison::pca_models(self),
+            ),
+            FigureFile::new(
+                12,
+                Some("Figure 12: their confusion matrices"),
+                ConfusionHeatmaps::pca_models(self),
+            ),
+        ]
+    }
 }
 
 impl PcaModels {

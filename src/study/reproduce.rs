@@ -58,6 +58,15 @@ pub struct Reproduction<'a> {
     pub cnn: Option<&'a CnnStudy>,
 }
 
+/// The process's peak resident set size (Linux `VmHWM`), in MiB; `None` where the platform
+/// does not report it.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 /// Versions of the crates that decide the numbers, read from Cargo.lock at build time.
 pub fn crate_versions() -> Vec<(&'static str, &'static str)> {
     vec![

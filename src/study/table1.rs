@@ -13,22 +13,24 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
-use indicatif::ProgressBar;
+use crate::progress::Progress;
 use ndarray::{Array2, Axis};
 
 use crate::data::{Class, FashionMnist};
 use crate::eval::StratifiedKFold;
 use crate::features::FeatureParams;
+use crate::figures::{ClassAccuracy, ConfusionHeatmaps};
 use crate::models::bayes::{BayesParams, Density};
 use crate::models::forest::ForestParams;
 use crate::models::knn::{self, KnnParams};
 use crate::models::logistic::LogisticParams;
 use crate::models::svm::{self, Gamma, SvmParams};
-use crate::models::{ModelError, Scaled};
+use crate::models::Scaled;
 use crate::preprocess::Standardizer;
 use crate::report::{pct, thousands, Table};
 pub use crate::study::ModelResult;
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict};
+use crate::study::{FigureFile, Section, Study, StudyError, TableFile};
 
 /// The study's Table 1, for comparison: model, training minutes, training accuracy, test accuracy.
 pub const PAPER: [(&str, f64, f64, f64); 5] = [
@@ -127,6 +129,72 @@ impl Table1 {
     pub fn svm(&self) -> &ModelResult {
         &self.models[0]
     }
+
+    /// Figure 4: the SVM's accuracy by class.
+    pub fn accuracy_figure(&self) -> ClassAccuracy {
+        ClassAccuracy::new(
+            "fig04_svm_accuracy_by_class",
+            "SVM (radial), engineered features",
+            &self.svm().confusion,
+        )
+    }
+
+    /// Every model's test confusion matrix, beside Figure 4.
+    pub fn confusion_figure(&self) -> ConfusionHeatmaps {
+        ConfusionHeatmaps::new(
+            "fig04_confusion_engineered_features",
+            "Confusion matrices of the section-2 models (84 engineered features)",
+            self.models
+                .iter()
+                .map(|m| (m.name.to_string(), m.confusion.clone()))
+                .collect(),
+        )
+    }
+}
+
+impl Section for Table1 {
+    type Params = Table1Params;
+    const TITLE: &'static str = "Section 2: Table 1 and Figure 4";
+    const FIGURES: &'static [u8] = &[4];
+
+    fn default_params(study: &Study) -> Table1Params {
+        let base = if study.is_quick() {
+            Table1Params::quick()
+        } else {
+            Table1Params::default()
+        };
+        Table1Params {
+            seed: study.seed(),
+            ..base
+        }
+    }
+
+    fn params(&self) -> &Table1Params {
+        &self.params
+    }
+
+    fn run(study: &mut Study, params: &Table1Params) -> Result<Self, StudyError> {
+        run(study.data(), params, study.progress())
+    }
+
+    fn tables(&self) -> Vec<TableFile> {
+        vec![
+            TableFile::new("table1.csv", self.table().to_csv()),
+            TableFile::new("table1_timings.csv", self.timings().to_csv()),
+            TableFile::new("table1.md", self.markdown()),
+        ]
+    }
+
+    fn figures(&self) -> Vec<FigureFile<'_>> {
+        vec![
+            FigureFile::new(
+                4,
+                Some("Figure 4: the SVM's accuracy by class"),
+                self.accuracy_figure(),
+            ),
+            FigureFile::new(4, None, self.confusion_figure()),
+        ]
+    }
 }
 
 /// Runs the section-2 study. `progress` advances once per fold of every grid point (the SVM's
@@ -134,12 +202,11 @@ impl Table1 {
 pub fn run(
     data: &FashionMnist,
     params: &Table1Params,
-    progress: &ProgressBar,
-) -> Result<Table1, ModelError> {
+    progress: &dyn Progress,
+) -> Result<Table1, StudyError> {
     let sample = data
         .train
-        .stratified_sample(params.per_class, params.seed)
-        .map_err(|e| ModelError::InvalidData(e.to_string()))?;
+        .stratified_sample(params.per_class, params.seed)?;
     let test = data.test.first(params.test_rows);
     let builder = FeatureParams::default();
     let x = builder.transform(sample.images());
@@ -149,7 +216,8 @@ pub fn run(
     let data4 = (x.view(), y.as_slice(), xt.view(), yt.as_slice());
     let folds = StratifiedKFold::new(params.folds, params.seed).split(&y);
     let per_grid = |points: usize| (points * folds.len()) as u64;
-    progress.set_length(
+    progress.stage(
+        "SVM (radial)",
         per_grid(1) // SVM: every cost per fold
             + per_grid(params.decays.len())
             + per_grid(1) // forest
@@ -159,11 +227,10 @@ pub fn run(
     );
     let mut models = Vec::new();
 
-    progress.set_message("SVM (radial)");
     let start = Instant::now();
     let gamma = Gamma::Sigest { seed: params.seed };
     let g = svm::cross_validate(x.view(), &y, &folds, &params.svm_costs, gamma, || {
-        progress.inc(1)
+        progress.advance(1)
     })?;
     let best = SvmParams {
         c: g.best().params,
@@ -183,9 +250,9 @@ pub fn run(
         start.elapsed().as_secs_f64(),
         data4,
     )?);
-    progress.inc(1);
+    progress.advance(1);
 
-    progress.set_message("multinomial logistic");
+    progress.message("multinomial logistic");
     let start = Instant::now();
     let grid: Vec<LogisticParams> = params
         .decays
@@ -204,9 +271,9 @@ pub fn run(
         start.elapsed().as_secs_f64(),
         data4,
     )?);
-    progress.inc(1);
+    progress.advance(1);
 
-    progress.set_message("random forest");
+    progress.message("random forest");
     let start = Instant::now();
     let forest = ForestParams {
         trees: params.trees,
@@ -223,9 +290,9 @@ pub fn run(
         start.elapsed().as_secs_f64(),
         data4,
     )?);
-    progress.inc(1);
+    progress.advance(1);
 
-    progress.set_message("k-NN");
+    progress.message("k-NN");
     let start = Instant::now();
     let g = knn::cross_validate(
         &y,
@@ -240,7 +307,7 @@ pub fn run(
                 f32s(scaler.transform(x.select(Axis(0), &fold.test).view())),
             )
         },
-        || progress.inc(1),
+        || progress.advance(1),
     );
     let k = g.best().params;
     models.push(finish(
@@ -253,13 +320,13 @@ pub fn run(
         start.elapsed().as_secs_f64(),
         data4,
     )?);
-    progress.inc(1);
+    progress.advance(1);
 
     for (name, density) in [
         ("Naive Bayes (kernel)", Density::Kernel),
         ("Naive Bayes (Gaussian)", Density::Gaussian),
     ] {
-        progress.set_message(name);
+        progress.message(name);
         let start = Instant::now();
         let p = BayesParams { density };
         let g = cv(x.view(), &y, &folds, &[p], progress)?;
@@ -273,7 +340,7 @@ pub fn run(
             start.elapsed().as_secs_f64(),
             data4,
         )?);
-        progress.inc(1);
+        progress.advance(1);
     }
 
     Ok(Table1 {

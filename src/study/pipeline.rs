@@ -1,0 +1,566 @@
+//! The [`Study`]: the data, the seed, quick mode and the output folders, and every section run
+//! on first use and cached by its parameters.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::data::{FashionMnist, LoadOptions};
+use crate::figures::{AnyFigure, Format, Inline};
+use crate::pca::Pca;
+use crate::progress::{NoProgress, Progress};
+use crate::study::cnn::CnnStudy;
+use crate::study::exploration::Exploration;
+use crate::study::full::FullData;
+use crate::study::knn::KnnStudy;
+use crate::study::pca::PcaStudy;
+use crate::study::pca_models::PcaModels;
+use crate::study::reproduce::{Environment, Reproduction, Step};
+use crate::study::table1::Table1;
+use crate::study::StudyError;
+
+/// One section of the study: its parameters, how it runs, and what it writes.
+///
+/// Implemented by each section's result type ([`Table1`], [`KnnStudy`], …); [`Study::run`]
+/// runs any of them, and [`Study::write`] writes what it lists. The file names, figure
+/// numbers and captions below are the only place they are written down.
+pub trait Section: Sized + Send + Sync + 'static {
+    /// What the section runs with; two runs with equal parameters give equal results.
+    type Params: Clone + PartialEq + fmt::Debug + Send + Sync + 'static;
+
+    /// The section's title, as `reproduce` reports its step.
+    const TITLE: &'static str;
+
+    /// The study's figures this section draws, by the study's numbering (13 and 14 go past it).
+    const FIGURES: &'static [u8];
+
+    /// The study's protocol for this section (its quick variant in quick mode), seeded with
+    /// the study's seed.
+    fn default_params(study: &Study) -> Self::Params;
+
+    /// The parameters this result was computed with.
+    fn params(&self) -> &Self::Params;
+
+    /// Runs the section; what it needs of other sections comes from `study` (and its cache).
+    fn run(study: &mut Study, params: &Self::Params) -> Result<Self, StudyError>;
+
+    /// The tables it writes into the results folder.
+    fn tables(&self) -> Vec<TableFile> {
+        Vec::new()
+    }
+
+    /// The figures it writes into the figures folder, in the study's order.
+    fn figures(&self) -> Vec<FigureFile<'_>> {
+        Vec::new()
+    }
+}
+
+/// A table a section writes: its file name in the results folder and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableFile {
+    /// The file name, e.g. `table1.csv`.
+    pub name: &'static str,
+    /// The whole file.
+    pub text: String,
+}
+
+impl TableFile {
+    /// The table `name` with content `text`.
+    pub fn new(name: &'static str, text: String) -> Self {
+        TableFile { name, text }
+    }
+}
+
+/// A figure a section draws.
+pub struct FigureFile<'a> {
+    /// The study's figure number (13 and 14 go past the study).
+    pub number: u8,
+    /// Its caption in REPORT.md, if the report shows it.
+    pub caption: Option<&'static str>,
+    /// The figure.
+    pub figure: Box<dyn AnyFigure + 'a>,
+}
+
+impl<'a> FigureFile<'a> {
+    /// Figure `number`, shown in REPORT.md under `caption` when there is one.
+    pub fn new(number: u8, caption: Option<&'static str>, figure: impl AnyFigure + 'a) -> Self {
+        FigureFile {
+            number,
+            caption,
+            figure: Box::new(figure),
+        }
+    }
+}
+
+impl fmt::Debug for FigureFile<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FigureFile")
+            .field("number", &self.number)
+            .field("caption", &self.caption)
+            .field("figure", &self.figure.name())
+            .finish()
+    }
+}
+
+/// Which protocol [`Study::reproduce`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// The study's: its training subsets, its cross-validation grids.
+    #[default]
+    Paper,
+    /// The study's, then every model refitted on all 60,000 training images.
+    Full,
+}
+
+impl Protocol {
+    /// `paper` or `full`, as REPORT.md and the command line name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Paper => "paper",
+            Protocol::Full => "full",
+        }
+    }
+}
+
+/// What [`Study::reproduce`] did.
+#[derive(Debug, Clone)]
+pub struct Reproduced {
+    /// Every file written, in order.
+    pub written: Vec<PathBuf>,
+    /// Each step with its wall time.
+    pub steps: Vec<Step>,
+    /// Where REPORT.md is.
+    pub report: PathBuf,
+}
+
+impl Reproduced {
+    /// Seconds of all steps together.
+    pub fn seconds(&self) -> f64 {
+        self.steps.iter().map(|s| s.seconds).sum()
+    }
+}
+
+type Cached = Arc<dyn Any + Send + Sync>;
+
+/// The study on one copy of the data: seed, quick mode, output folders, and every section's
+/// result computed on first use and cached by its parameters (a second call with equal
+/// parameters returns the same result; with other parameters it computes anew and keeps both).
+///
+/// The command line builds one per command; a notebook builds one in its setup cell.
+pub struct Study {
+    data: FashionMnist,
+    load_seconds: Option<f64>,
+    seed: u64,
+    quick: bool,
+    results_dir: PathBuf,
+    figures_dir: PathBuf,
+    formats: Vec<Format>,
+    cnn_weights: Option<PathBuf>,
+    progress: Box<dyn Progress>,
+    pca: Option<Arc<Pca>>,
+    cache: HashMap<TypeId, Vec<Cached>>,
+    /// Default parameters set with [`Study::set_params`], by section type.
+    defaults: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+}
+
+impl fmt::Debug for Study {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Study")
+            .field("data", &self.data.source.dir)
+            .field("seed", &self.seed)
+            .field("quick", &self.quick)
+            .field("results_dir", &self.results_dir)
+            .field("figures_dir", &self.figures_dir)
+            .field("formats", &self.formats)
+            .field("cached", &self.cache.values().map(Vec::len).sum::<usize>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Study {
+    /// A study of `data`: seed 42, quick mode when `FMNIST_QUICK` asks for it
+    /// ([`crate::study::quick`]), tables into `results/`, figures into `figures/` (PNG and SVG),
+    /// no progress reports.
+    pub fn new(data: FashionMnist) -> Study {
+        Study {
+            data,
+            load_seconds: None,
+            seed: 42,
+            quick: crate::study::quick(),
+            results_dir: PathBuf::from("results"),
+            figures_dir: PathBuf::from("figures"),
+            formats: Format::ALL.to_vec(),
+            cnn_weights: None,
+            progress: Box::new(NoProgress),
+            pca: None,
+            cache: HashMap::new(),
+            defaults: HashMap::new(),
+        }
+    }
+
+    /// Finds, reads and verifies the data as [`FashionMnist::load`] does, and studies it.
+    pub fn load() -> Result<Study, StudyError> {
+        Study::load_with(&LoadOptions::default())
+    }
+
+    /// Loads the data with `options` ([`FashionMnist::load_with`]) and studies it; the load
+    /// time is the first step `reproduce` reports.
+    pub fn load_with(options: &LoadOptions) -> Result<Study, StudyError> {
+        let start = Instant::now();
+        let data = FashionMnist::load_with(options).map_err(StudyError::Load)?;
+        let mut study = Study::new(data);
+        study.load_seconds = Some(start.elapsed().as_secs_f64());
+        Ok(study)
+    }
+
+    /// The same study with every random step seeded by `seed`.
+    pub fn with_seed(mut self, seed: u64) -> Study {
+        self.seed = seed;
+        self
+    }
+
+    /// The same study in quick mode (every section on a few hundred images, tiny grids: for
+    /// checking the pipeline, not for its numbers) or not.
+    pub fn with_quick(mut self, quick: bool) -> Study {
+        self.quick = quick;
+        self
+    }
+
+    /// Tables (and the CNN's weights) go into `dir`.
+    pub fn with_results_dir(mut self, dir: impl Into<PathBuf>) -> Study {
+        self.results_dir = dir.into();
+        self
+    }
+
+    /// Figures go into `dir`.
+    pub fn with_figures_dir(mut self, dir: impl Into<PathBuf>) -> Study {
+        self.figures_dir = dir.into();
+        self
+    }
+
+    /// Figures are written in `formats`.
+    pub fn with_formats(mut self, formats: &[Format]) -> Study {
+        self.formats = formats.to_vec();
+        self
+    }
+
+    /// The CNN's weights are read from and saved to `path` instead of `cnn.safetensors` in the
+    /// results folder.
+    pub fn with_cnn_weights(mut self, path: impl Into<PathBuf>) -> Study {
+        self.cnn_weights = Some(path.into());
+        self
+    }
+
+    /// Long sections report to `progress`.
+    pub fn with_progress(mut self, progress: impl Progress + 'static) -> Study {
+        self.progress = Box::new(progress);
+        self
+    }
+
+    /// The data.
+    pub fn data(&self) -> &FashionMnist {
+        &self.data
+    }
+
+    /// The seed of every random step.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Whether sections run their quick variants.
+    pub fn is_quick(&self) -> bool {
+        self.quick
+    }
+
+    /// Where tables go.
+    pub fn results_dir(&self) -> &Path {
+        &self.results_dir
+    }
+
+    /// Where figures go.
+    pub fn figures_dir(&self) -> &Path {
+        &self.figures_dir
+    }
+
+    /// Where the CNN's weights are kept: `cnn.safetensors` in the results folder unless set;
+    /// none in quick mode, whose small network is never saved.
+    pub fn cnn_weights(&self) -> Option<PathBuf> {
+        if self.quick {
+            return None;
+        }
+        Some(
+            self.cnn_weights
+                .clone()
+                .unwrap_or_else(|| self.results_dir.join("cnn.safetensors")),
+        )
+    }
+
+    /// Where progress goes.
+    pub fn progress(&self) -> &dyn Progress {
+        &*self.progress
+    }
+
+    /// Section `S`'s default parameters in this study: those given to [`Study::set_params`],
+    /// else [`Section::default_params`]. The starting point for a run with one thing changed,
+    /// `Table1Params { ks, ..study.params::<Table1>() }`.
+    pub fn params<S: Section>(&self) -> S::Params {
+        self.defaults
+            .get(&TypeId::of::<S>())
+            .and_then(|p| p.downcast_ref::<S::Params>())
+            .cloned()
+            .unwrap_or_else(|| S::default_params(self))
+    }
+
+    /// Makes `params` section `S`'s default in this study: what [`Study::section`],
+    /// [`Study::draw_figures`] and [`Study::reproduce`] run it with.
+    pub fn set_params<S: Section>(&mut self, params: S::Params) {
+        self.defaults.insert(TypeId::of::<S>(), Box::new(params));
+    }
+
+    /// The PCA of all training images (section 3.1), fitted once.
+    pub fn pca(&mut self) -> Result<Arc<Pca>, StudyError> {
+        if let Some(pca) = &self.pca {
+            return Ok(Arc::clone(pca));
+        }
+        self.progress.message("PCA of the training images");
+        let pca = Arc::new(Pca::fit(self.data.train.images())?);
+        self.pca = Some(Arc::clone(&pca));
+        Ok(pca)
+    }
+
+    /// Section `S` with `params`: the cached result when one was computed with equal
+    /// parameters, otherwise computed now (and cached beside the others).
+    pub fn run<S: Section>(&mut self, params: &S::Params) -> Result<Arc<S>, StudyError> {
+        let key = TypeId::of::<S>();
+        let hit = self.cache.get(&key).into_iter().flatten().find_map(|c| {
+            Arc::clone(c)
+                .downcast::<S>()
+                .ok()
+                .filter(|s| s.params() == params)
+        });
+        if let Some(hit) = hit {
+            return Ok(hit);
+        }
+        self.progress.section(S::TITLE);
+        let result = Arc::new(S::run(self, params)?);
+        self.progress.finish();
+        self.cache
+            .entry(key)
+            .or_default()
+            .push(Arc::clone(&result) as Cached);
+        Ok(result)
+    }
+
+    /// Section `S` with its default parameters ([`Study::params`]).
+    pub fn section<S: Section>(&mut self) -> Result<Arc<S>, StudyError> {
+        let params = self.params::<S>();
+        self.run::<S>(&params)
+    }
+
+    /// Section 1: the data and Figures 1–3.
+    pub fn exploration(&mut self) -> Result<Arc<Exploration>, StudyError> {
+        self.section()
+    }
+
+    /// Section 2: Table 1 and Figure 4.
+    pub fn table1(&mut self) -> Result<Arc<Table1>, StudyError> {
+        self.section()
+    }
+
+    /// Section 3.1: the PCA and Figures 5–8.
+    pub fn pca_study(&mut self) -> Result<Arc<PcaStudy>, StudyError> {
+        self.section()
+    }
+
+    /// Section 3.2: kNN on raw pixels against PCA scores, Figures 9 and 10.
+    pub fn knn(&mut self) -> Result<Arc<KnnStudy>, StudyError> {
+        self.section()
+    }
+
+    /// Section 3.3: three models on the PCA scores, Figures 11 and 12.
+    pub fn pca_models(&mut self) -> Result<Arc<PcaModels>, StudyError> {
+        self.section()
+    }
+
+    /// Beyond the study: the CNN, Figures 13 and 14.
+    pub fn cnn(&mut self) -> Result<Arc<CnnStudy>, StudyError> {
+        self.section()
+    }
+
+    /// Beyond the study: every model on all training images.
+    pub fn full_data(&mut self) -> Result<Arc<FullData>, StudyError> {
+        self.section()
+    }
+
+    /// Writes `section`'s tables into the results folder and its figures into the figures
+    /// folder; returns the paths written.
+    pub fn write<S: Section>(&self, section: &S) -> Result<Vec<PathBuf>, StudyError> {
+        let mut written = Vec::new();
+        for table in section.tables() {
+            written.push(crate::fs::write_text(
+                &self.results_dir,
+                table.name,
+                &table.text,
+            )?);
+        }
+        for figure in section.figures() {
+            written.extend(self.save_figure(&*figure.figure)?);
+        }
+        Ok(written)
+    }
+
+    /// Saves `figure` into the figures folder in the study's formats.
+    pub fn save_figure(&self, figure: &dyn AnyFigure) -> Result<Vec<PathBuf>, StudyError> {
+        Ok(figure.save_in(&self.figures_dir, &self.formats)?)
+    }
+
+    /// Saves `figure` as [`Study::save_figure`] does and returns it for inline display: the
+    /// call a notebook's figure cell ends with.
+    pub fn save_and_show(&self, figure: &dyn AnyFigure) -> Result<Inline, StudyError> {
+        self.save_figure(figure)?;
+        Ok(figure.inline()?)
+    }
+
+    /// Runs the sections that draw the study's figures `numbers` (with their default
+    /// parameters, reusing what is cached) and saves those figures; returns the paths written.
+    pub fn draw_figures(&mut self, numbers: &[u8]) -> Result<Vec<PathBuf>, StudyError> {
+        if let Some(&bad) = numbers.iter().find(|&&n| !(1..=14).contains(&n)) {
+            return Err(StudyError::InvalidParams {
+                param: "figures",
+                reason: format!("there is no figure {bad} (the figures are 1 to 14)"),
+            });
+        }
+        let mut written = Vec::new();
+        written.extend(self.draw::<Exploration>(numbers)?);
+        written.extend(self.draw::<Table1>(numbers)?);
+        written.extend(self.draw::<PcaStudy>(numbers)?);
+        written.extend(self.draw::<KnnStudy>(numbers)?);
+        written.extend(self.draw::<PcaModels>(numbers)?);
+        written.extend(self.draw::<CnnStudy>(numbers)?);
+        Ok(written)
+    }
+
+    fn draw<S: Section>(&mut self, numbers: &[u8]) -> Result<Vec<PathBuf>, StudyError> {
+        if !S::FIGURES.iter().any(|n| numbers.contains(n)) {
+            return Ok(Vec::new());
+        }
+        let section = self.section::<S>()?;
+        let mut written = Vec::new();
+        for figure in section.figures() {
+            if numbers.contains(&figure.number) {
+                written.extend(self.save_figure(&*figure.figure)?);
+            }
+        }
+        Ok(written)
+    }
+
+    /// The whole study in order: every section with its default parameters (reusing what is
+    /// cached), every table and figure written, then `verdicts.csv`, `reproduce_timings.csv`
+    /// and `REPORT.md` from what the sections returned.
+    pub fn reproduce(&mut self, protocol: Protocol) -> Result<Reproduced, StudyError> {
+        let mut run = Run::default();
+        if let Some(seconds) = self.load_seconds {
+            run.steps.push(Step {
+                name: "load and verify the data".into(),
+                seconds,
+            });
+        }
+        self.step::<Exploration>(&mut run)?;
+        let table1 = self.step::<Table1>(&mut run)?;
+        self.step::<PcaStudy>(&mut run)?;
+        let knn = self.step::<KnnStudy>(&mut run)?;
+        let pca_models = self.step::<PcaModels>(&mut run)?;
+        let cnn = self.step::<CnnStudy>(&mut run)?;
+        let full = match protocol {
+            Protocol::Paper => None,
+            Protocol::Full => Some(self.step::<FullData>(&mut run)?),
+        };
+        let pca = self.pca()?;
+        let report = Reproduction {
+            pca: &pca,
+            table1: &table1,
+            knn: &knn,
+            pca_models: &pca_models,
+            full: full.as_deref(),
+            cnn: Some(&cnn),
+        };
+        let env = Environment {
+            seed: self.seed,
+            protocol: protocol.name().into(),
+            cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+            threads: rayon::current_num_threads(),
+            data: format!(
+                "{} ({})",
+                self.data.source.dir.display(),
+                self.data.source.origin
+            ),
+            peak_mib: crate::study::reproduce::peak_rss_mib(),
+        };
+        let figures_rel = relative(&self.results_dir, &self.figures_dir);
+        let captions: Vec<(String, String)> = run
+            .captions
+            .iter()
+            .map(|(caption, stem)| (caption.to_string(), format!("{figures_rel}/{stem}.png")))
+            .collect();
+        let mut timings = crate::report::Table::new(["step", "seconds"]);
+        for s in &run.steps {
+            timings.push([s.name.clone(), format!("{:.2}", s.seconds)]);
+        }
+        let dir = &self.results_dir;
+        let write = crate::fs::write_text;
+        run.written
+            .push(write(dir, "verdicts.csv", &report.verdicts().to_csv())?);
+        run.written
+            .push(write(dir, "reproduce_timings.csv", &timings.to_csv())?);
+        let markdown = report.markdown(&env, &run.steps, &captions);
+        let report = write(dir, "REPORT.md", &markdown)?;
+        run.written.push(report.clone());
+        Ok(Reproduced {
+            written: run.written,
+            steps: run.steps,
+            report,
+        })
+    }
+
+    /// One step of `reproduce`: section `S` run (or reused) and written, timed.
+    fn step<S: Section>(&mut self, run: &mut Run) -> Result<Arc<S>, StudyError> {
+        let start = Instant::now();
+        let section = self.section::<S>()?;
+        run.written.extend(self.write(&*section)?);
+        for figure in section.figures() {
+            if let Some(caption) = figure.caption {
+                run.captions.push((caption, figure.figure.name()));
+            }
+        }
+        run.steps.push(Step {
+            name: S::TITLE.into(),
+            seconds: start.elapsed().as_secs_f64(),
+        });
+        Ok(section)
+    }
+}
+
+/// What `reproduce` has done so far.
+#[derive(Default)]
+struct Run {
+    written: Vec<PathBuf>,
+    steps: Vec<Step>,
+    /// The figures REPORT.md shows: caption and file stem.
+    captions: Vec<(&'static str, String)>,
+}
+
+/// `to` relative to `from` when both are relative paths (the usual results/ and figures/);
+/// otherwise `to` as given.
+fn relative(from: &Path, to: &Path) -> String {
+    if from.is_relative() && to.is_relative() {
+        let ups = from.components().count();
+        let mut s = "../".repeat(ups);
+        s.push_str(&to.display().to_string());
+        s
+    } else {
+        to.display().to_string()
+    }
+}
