@@ -84,6 +84,11 @@ pub struct Standardizer {
 
 impl Standardizer {
     /// Learns each column's mean and standard deviation.
+    ///
+    /// # Panics
+    ///
+    /// If `x` has no rows. The models check their training rows before fitting a scaler, so
+    /// through [`crate::models::Fit`] an empty input is an error, never this panic.
     pub fn fit(x: ArrayView2<'_, f64>) -> Standardizer {
         let mean = x.mean_axis(Axis(0)).expect("at least one row");
         let sd = x.std_axis(Axis(0), if x.nrows() > 1 { 1.0 } else { 0.0 });

@@ -83,21 +83,21 @@ impl BoostParams {
     }
 
     fn validate(&self) -> Result<(), ModelError> {
-        let ok = self.trees >= 1
-            && self.depth >= 1
-            && self.min_node >= 1
-            && self.learning_rate > 0.0
-            && self.learning_rate.is_finite()
-            && self.bag_fraction > 0.0
-            && self.bag_fraction <= 1.0;
-        if ok {
-            Ok(())
-        } else {
-            Err(ModelError::InvalidParams(format!(
-                "boosting needs trees, depth and min_node >= 1, a learning rate > 0 and a bag \
-                 fraction in (0, 1] (got {self:?})"
-            )))
-        }
+        let at_least_1 =
+            |v: usize, param| super::require(v >= 1, param, || "must be at least 1, got 0".into());
+        at_least_1(self.trees, "trees")?;
+        at_least_1(self.depth, "depth")?;
+        at_least_1(self.min_node, "min_node")?;
+        super::require(
+            self.learning_rate.is_finite() && self.learning_rate > 0.0,
+            "learning_rate",
+            || format!("must be a finite number > 0, got {}", self.learning_rate),
+        )?;
+        super::require(
+            self.bag_fraction > 0.0 && self.bag_fraction <= 1.0,
+            "bag_fraction",
+            || format!("must be in (0, 1], got {}", self.bag_fraction),
+        )
     }
 }
 

@@ -120,24 +120,33 @@ impl CnnParams {
     }
 
     fn check(&self) -> Result<(), ModelError> {
-        let ok = self.conv1 > 0
-            && self.conv2 > 0
-            && self.hidden > 0
-            && (0.0..1.0).contains(&self.dropout)
-            && self.epochs > 0
-            && self.batch_size > 0
-            && self.batch_size.is_multiple_of(SHARD)
-            && self.learning_rate.is_finite()
-            && self.learning_rate > 0.0;
-        if ok {
-            Ok(())
-        } else {
-            Err(ModelError::InvalidParams(format!(
-                "a CNN needs positive layer sizes and epochs, dropout in [0, 1), a batch size \
-                 that is a positive multiple of {SHARD} and a positive step size (got {})",
-                self.describe()
-            )))
+        use super::require;
+        for (v, param) in [
+            (self.conv1, "conv1"),
+            (self.conv2, "conv2"),
+            (self.hidden, "hidden"),
+            (self.epochs, "epochs"),
+        ] {
+            require(v >= 1, param, || "must be at least 1, got 0".into())?;
         }
+        require((0.0..1.0).contains(&self.dropout), "dropout", || {
+            format!("must be in [0, 1), got {}", self.dropout)
+        })?;
+        require(
+            self.batch_size > 0 && self.batch_size.is_multiple_of(SHARD),
+            "batch_size",
+            || {
+                format!(
+                    "must be a positive multiple of {SHARD}, got {}",
+                    self.batch_size
+                )
+            },
+        )?;
+        require(
+            self.learning_rate.is_finite() && self.learning_rate > 0.0,
+            "learning_rate",
+            || format!("must be a finite number > 0, got {}", self.learning_rate),
+        )
     }
 
     fn layers(&self) -> [LayerShape; 4] {
@@ -1331,7 +1340,7 @@ mod tests {
             },
         ] {
             let err = bad.train(x.view(), &y, None, |_| {}, || {}).unwrap_err();
-            assert!(matches!(err, ModelError::InvalidParams(_)), "{err}");
+            assert!(matches!(err, ModelError::InvalidParams { .. }), "{err}");
         }
         let narrow = Array2::<u8>::zeros((40, 100));
         let err = tiny(1, 1)

@@ -52,14 +52,16 @@ impl Fit for ForestParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Forest, ModelError> {
         super::check_training(x, y)?;
-        if self.trees == 0 || self.mtry == 0 || self.mtry > x.ncols() {
-            return Err(ModelError::InvalidParams(format!(
-                "a forest needs trees >= 1 and 1 <= mtry <= {} features (got {} trees, mtry {})",
+        super::require(self.trees >= 1, "trees", || {
+            "must be at least 1, got 0".into()
+        })?;
+        super::require(self.mtry >= 1 && self.mtry <= x.ncols(), "mtry", || {
+            format!(
+                "must be between 1 and the {} features, got {}",
                 x.ncols(),
-                self.trees,
                 self.mtry
-            )));
-        }
+            )
+        })?;
         let labels: Vec<i64> = y.iter().map(|&l| i64::from(l)).collect();
         let inner = rafor::rf::Classifier::trainer()
             .with_trees(self.trees)

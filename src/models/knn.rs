@@ -43,13 +43,13 @@ impl Fit for KnnParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Knn, ModelError> {
         super::check_training(x, y)?;
-        if self.k == 0 || self.k > x.nrows() {
-            return Err(ModelError::InvalidParams(format!(
-                "k = {} must be between 1 and the {} training rows",
-                self.k,
-                x.nrows()
-            )));
-        }
+        super::require(self.k >= 1 && self.k <= x.nrows(), "k", || {
+            format!(
+                "must be between 1 and the {} training rows, got {}",
+                x.nrows(),
+                self.k
+            )
+        })?;
         Ok(Knn {
             k: self.k,
             train: x.mapv(|v| v as f32),

@@ -100,12 +100,9 @@ impl Fit for LogisticParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Logistic, ModelError> {
         super::check_training(x, y)?;
-        if !(self.decay.is_finite() && self.decay >= 0.0) {
-            return Err(ModelError::InvalidParams(format!(
-                "decay = {} must be at least 0",
-                self.decay
-            )));
-        }
+        super::require(self.decay.is_finite() && self.decay >= 0.0, "decay", || {
+            format!("must be a finite number >= 0, got {}", self.decay)
+        })?;
         let scaler = Standardizer::fit(x);
         let design = with_intercept(scaler.transform(x).view());
         let (weights, iterations) = minimise(&design, y, self.decay, self.max_iterations.max(1));

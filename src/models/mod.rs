@@ -29,9 +29,14 @@ use crate::preprocess::Standardizer;
 /// Why a model could not be fitted.
 #[derive(Debug, Error)]
 pub enum ModelError {
-    /// The hyperparameters are out of range.
-    #[error("invalid parameters: {0}")]
-    InvalidParams(String),
+    /// A hyperparameter is out of range.
+    #[error("invalid parameter {param}: {reason}")]
+    InvalidParams {
+        /// The parameter, as its field is named (`k`, `decay`, `mtry`, …).
+        param: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
     /// The training data cannot be fitted (shapes, labels, no rows).
     #[error("invalid training data: {0}")]
     InvalidData(String),
@@ -59,6 +64,12 @@ pub trait Classifier: Send + Sync {
 
 /// Any model fitted on inputs centred and scaled with its training rows' statistics, as caret's
 /// `preProcess = c("center", "scale")` does; the same scaling is applied before predicting.
+///
+/// The SVM ([`svm::SvmParams`]) and the logistic regression ([`logistic::LogisticParams`])
+/// already standardise their inputs themselves, as kernlab and caret do: wrapped in `Scaled`
+/// they scale twice. The second pass is the identity up to rounding (the columns already have
+/// mean 0 and standard deviation 1), so the results agree to the last few bits, but it costs a
+/// pass over the data and can move a tie; use `Scaled` for kNN, the forest and the others.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scaled<P>(pub P);
 
@@ -73,6 +84,8 @@ impl<P: Fit> Fit for Scaled<P> {
     type Model = ScaledModel<P::Model>;
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Self::Model, ModelError> {
+        // The scaler needs a row to learn from: no rows is the model's error, not a panic.
+        check_training(x, y)?;
         let scaler = Standardizer::fit(x);
         let model = self.0.fit(scaler.transform(x).view(), y)?;
         Ok(ScaledModel { scaler, model })
@@ -137,6 +150,22 @@ pub(crate) fn argmax_rows(scores: ArrayView2<'_, f64>) -> Vec<u8> {
         .collect()
 }
 
+/// `Ok` when `ok`, else [`ModelError::InvalidParams`] naming `param` and saying why.
+pub(crate) fn require(
+    ok: bool,
+    param: &'static str,
+    reason: impl FnOnce() -> String,
+) -> Result<(), ModelError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ModelError::InvalidParams {
+            param,
+            reason: reason(),
+        })
+    }
+}
+
 /// Checks that `rows` training rows come with one valid label each.
 pub(crate) fn check_labels(rows: usize, y: &[u8]) -> Result<(), ModelError> {
     if rows == 0 {
@@ -178,6 +207,32 @@ mod tests {
         assert_eq!(
             argmax_rows(array![[0.0, 2.0, 2.0], [5.0, 1.0, 5.0]].view()),
             vec![1, 0]
+        );
+    }
+
+    #[test]
+    fn scaled_on_no_rows_is_an_error_not_a_panic() {
+        let empty = Array2::<f64>::zeros((0, 3));
+        let err = Scaled(knn::KnnParams { k: 1 })
+            .fit(empty.view(), &[])
+            .unwrap_err();
+        assert!(matches!(err, ModelError::InvalidData(_)), "{err}");
+    }
+
+    #[test]
+    fn an_invalid_parameter_is_named() {
+        let x = array![[0.0], [1.0]];
+        let err = knn::KnnParams { k: 3 }.fit(x.view(), &[0, 1]).unwrap_err();
+        match err {
+            ModelError::InvalidParams { param, ref reason } => {
+                assert_eq!(param, "k");
+                assert!(reason.contains("2 training rows"), "{reason}");
+            }
+            other => panic!("expected InvalidParams, got {other}"),
+        }
+        assert_eq!(
+            err.to_string(),
+            "invalid parameter k: must be between 1 and the 2 training rows, got 3"
         );
     }
 

@@ -172,13 +172,15 @@ impl Fit for NetParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<AveragedNet, ModelError> {
         super::check_training(x, y)?;
-        if self.size == 0 || self.repeats == 0 || !(self.decay.is_finite() && self.decay >= 0.0) {
-            return Err(ModelError::InvalidParams(format!(
-                "a network needs size >= 1, repeats >= 1 and decay >= 0 (got size {}, {} \
-                 repeats, decay {})",
-                self.size, self.repeats, self.decay
-            )));
-        }
+        super::require(self.size >= 1, "size", || {
+            "must be at least 1, got 0".into()
+        })?;
+        super::require(self.repeats >= 1, "repeats", || {
+            "must be at least 1, got 0".into()
+        })?;
+        super::require(self.decay.is_finite() && self.decay >= 0.0, "decay", || {
+            format!("must be a finite number >= 0, got {}", self.decay)
+        })?;
         let scaler = Standardizer::fit(x);
         let scaled = scaler.transform(x);
         let shape = Shape {

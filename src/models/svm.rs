@@ -11,7 +11,8 @@
 //! for what this takes well under a second, and its one-vs-rest wrapper builds a dense
 //! 10k × 10k kernel per class.
 //!
-//! Inputs are centred and scaled with the training rows' statistics inside the model. The
+//! Inputs are centred and scaled with the training rows' statistics inside the model (so there
+//! is no need to wrap it in [`super::Scaled`], which would scale a second time). The
 //! kernel is `exp(−γ‖x − x'‖²)`; [`Gamma::Sigest`] estimates γ from the data as R kernlab's
 //! `sigest` does for caret's `svmRadial` (the mean of the inverse 10% and 90% quantiles of
 //! squared distances between random pairs of rows).
@@ -382,13 +383,10 @@ fn resolve_gamma(gamma: Gamma, scaled: ArrayView2<'_, f64>) -> Result<f64, Model
         Gamma::Fixed(g) => g,
         Gamma::Sigest { seed } => sigest(scaled, seed),
     };
-    if g.is_finite() && g > 0.0 {
-        Ok(g)
-    } else {
-        Err(ModelError::InvalidParams(format!(
-            "gamma = {g} must be positive"
-        )))
-    }
+    super::require(g.is_finite() && g > 0.0, "gamma", || {
+        format!("must be a finite number > 0, got {g}")
+    })?;
+    Ok(g)
 }
 
 impl Fit for SvmParams {
@@ -396,12 +394,9 @@ impl Fit for SvmParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Svm, ModelError> {
         super::check_training(x, y)?;
-        if !(self.c.is_finite() && self.c > 0.0) {
-            return Err(ModelError::InvalidParams(format!(
-                "C = {} must be positive",
-                self.c
-            )));
-        }
+        super::require(self.c.is_finite() && self.c > 0.0, "c", || {
+            format!("must be a finite number > 0, got {}", self.c)
+        })?;
         let scaler = Standardizer::fit(x);
         let scaled = scaler.transform(x);
         let gamma = resolve_gamma(self.gamma, scaled.view())? as f32;
