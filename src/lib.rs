@@ -4,19 +4,28 @@
 //! MNIST" (Blumenstiel, Cooper, Welk and Yi, 2021), and a fast, honest classical-ML baseline on
 //! Fashion-MNIST.
 //!
+//! - [`Study`]: the study as a library. It holds the data, the seed, quick mode and the output
+//!   folders, runs each section ([`study`]) on first use and caches it by its parameters; the
+//!   `fmnist` command line and the notebooks are two clients of it.
 //! - [`data`]: the dataset, found on disk or downloaded, verified against the published content
 //!   digests, with class names and seeded stratified samples.
-//! - [`explore`]: the per-pixel statistics behind the study's first figures.
-//! - [`figures`]: one function per figure of the study, rendered to PNG and SVG, and shown
-//!   inline in the evcxr Jupyter kernel.
+//! - [`explore`], [`features`], [`pca`], [`preprocess`]: the per-pixel statistics, the 84
+//!   engineered features, the PCA and the scaling the sections build on.
+//! - [`models`] and [`eval`]: the classifiers behind one interface, cross-validation, grid
+//!   search and metrics with exact intervals.
+//! - [`figures`]: one type per figure of the study, rendered to PNG and SVG, and shown inline in
+//!   the evcxr Jupyter kernel; [`report`]: tables as CSV, Markdown and HTML.
+//! - [`progress`]: how long work reports how far it has got; [`fs`]: every output written whole
+//!   or not at all.
 //!
 //! ```no_run
-//! use fmnist::{data::FashionMnist, explore, figures};
+//! use fmnist::Study;
 //!
-//! let data = FashionMnist::load()?;
-//! let fig = figures::PixelMeanSd::new(&explore::PixelStats::of(data.train.images()));
-//! figures::save(&fig, "figures".as_ref(), &[figures::Format::Png])?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! let mut study = Study::load()?.with_seed(42);
+//! let t1 = study.table1()?; // section 2: Table 1 on the study's protocol
+//! println!("{}", t1.table().to_markdown());
+//! study.write(&*t1)?; // results/table1.csv, .md, figures/fig04_*.png and .svg
+//! # Ok::<(), fmnist::StudyError>(())
 //! ```
 
 #![warn(missing_docs)]

@@ -23,7 +23,7 @@ use crate::models::cnn::{CnnParams, TrainedCnn};
 use crate::models::Classifier;
 use crate::pca::Pca;
 use crate::report::{pct, thousands, Table};
-use crate::study::{FigureFile, Section, Study, StudyError, TableFile};
+use crate::study::{FigureFile, Preset, Section, Study, StudyError, TableFile};
 
 /// Epochs of the default network, fixed before any training run by the time budget (training
 /// within 15 minutes on 2 cores, with margin); the test images never chose it.
@@ -65,20 +65,11 @@ impl Default for CnnStudyParams {
     }
 }
 
-impl CnnStudyParams {
-    /// [`CnnStudyParams::quick`] when `FMNIST_QUICK` is set, the default otherwise.
-    pub fn from_env() -> Self {
-        if crate::study::quick() {
-            Self::quick()
-        } else {
-            Self::default()
-        }
-    }
-
+impl Preset for CnnStudyParams {
     /// A run of seconds that exercises every step (a narrow network, one epoch on 2,000
     /// images, 1,000 test images, 20 boosting rounds): for checking the pipeline, not for its
     /// numbers.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         let d = Self::default();
         CnnStudyParams {
             net: CnnParams {
@@ -98,8 +89,8 @@ impl CnnStudyParams {
         }
     }
 
-    /// The same run with every random step seeded by `seed`.
-    pub fn with_seed(self, seed: u64) -> Self {
+    /// Seeds the network's initialisation and batches and the baseline's row samples.
+    fn with_seed(self, seed: u64) -> Self {
         CnnStudyParams {
             net: CnnParams { seed, ..self.net },
             baseline: BoostParams {
@@ -262,12 +253,7 @@ impl Section for CnnStudy {
     const FIGURES: &'static [u8] = &[13, 14];
 
     fn default_params(study: &Study) -> CnnStudyParams {
-        let base = if study.is_quick() {
-            CnnStudyParams::quick()
-        } else {
-            CnnStudyParams::default()
-        };
-        base.with_seed(study.seed())
+        CnnStudyParams::for_study(study)
     }
 
     fn params(&self) -> &CnnStudyParams {

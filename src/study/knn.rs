@@ -25,7 +25,7 @@ use crate::models::knn;
 use crate::pca::{Pca, PcaError};
 use crate::preprocess::PixelPrep;
 use crate::report::{pct, thousands, Table};
-use crate::study::{FigureFile, Section, Study, StudyError, TableFile};
+use crate::study::{FigureFile, Preset, Section, Study, StudyError, TableFile};
 
 /// The study's numbers for this section, for comparison.
 pub mod paper {
@@ -58,25 +58,19 @@ pub struct KnnStudyParams {
     pub seed: u64,
 }
 
-impl KnnStudyParams {
-    /// [`KnnStudyParams::quick`] when `FMNIST_QUICK` is set (see [`crate::study::quick`]), the
-    /// default otherwise.
-    pub fn from_env() -> Self {
-        if crate::study::quick() {
-            Self::quick()
-        } else {
-            Self::default()
-        }
-    }
-
+impl Preset for KnnStudyParams {
     /// A run of seconds that exercises every step (1,500 training and 500 test images): for
     /// checking the pipeline, not for its numbers.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         KnnStudyParams {
             train_rows: 1_500,
             test_rows: 500,
             ..KnnStudyParams::default()
         }
+    }
+
+    fn with_seed(self, seed: u64) -> Self {
+        KnnStudyParams { seed, ..self }
     }
 }
 
@@ -229,15 +223,7 @@ impl Section for KnnStudy {
     const FIGURES: &'static [u8] = &[9, 10];
 
     fn default_params(study: &Study) -> KnnStudyParams {
-        let base = if study.is_quick() {
-            KnnStudyParams::quick()
-        } else {
-            KnnStudyParams::default()
-        };
-        KnnStudyParams {
-            seed: study.seed(),
-            ..base
-        }
+        KnnStudyParams::for_study(study)
     }
 
     fn params(&self) -> &KnnStudyParams {

@@ -35,8 +35,9 @@ pub use pipeline::{FigureFile, Protocol, Reproduced, Section, Study, TableFile};
 
 use std::time::Instant;
 
-/// The environment variable that asks for quick runs: set (to anything but `0`), every
-/// section's `from_env` parameters are its `quick` ones (the notebooks' CI runs use it).
+/// The environment variable that asks for quick runs: set (to anything but `0`), a new
+/// [`Study`] is in quick mode, so every section runs its [`Preset::quick`] parameters (the
+/// notebooks' CI runs use it).
 pub const QUICK_ENV: &str = "FMNIST_QUICK";
 
 /// Whether [`QUICK_ENV`] asks for quick runs.
@@ -46,6 +47,27 @@ pub fn quick() -> bool {
 
 use ndarray::{ArrayView2, Axis};
 use thiserror::Error;
+
+/// Parameters of a section that runs the study's protocol by default and has a quick variant.
+pub trait Preset: Default {
+    /// A run of seconds that exercises every step (a few hundred images, tiny grids): for
+    /// checking the pipeline, not for its numbers.
+    fn quick() -> Self;
+
+    /// The same run with every random step seeded by `seed`.
+    fn with_seed(self, seed: u64) -> Self;
+
+    /// What a [`Study`] runs by default: the quick variant in quick mode, the study's protocol
+    /// otherwise, seeded with the study's seed.
+    fn for_study(study: &Study) -> Self {
+        let base = if study.is_quick() {
+            Self::quick()
+        } else {
+            Self::default()
+        };
+        base.with_seed(study.seed())
+    }
+}
 
 use crate::data::DataError;
 use crate::eval::{accuracy, grid_search, ConfusionMatrix, Fold, GridSearch};

@@ -38,7 +38,7 @@ use crate::models::ModelError;
 use crate::pca::Pca;
 use crate::report::{pct, thousands, Table};
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict, ModelResult};
-use crate::study::{FigureFile, Section, Study, StudyError, TableFile};
+use crate::study::{FigureFile, Preset, Section, Study, StudyError, TableFile};
 
 /// The study's Figure 11: model, test accuracy, kappa.
 pub const PAPER: [(&str, f64, f64); 3] = [
@@ -129,20 +129,21 @@ impl Default for PcaModelsParams {
 }
 
 impl PcaModelsParams {
-    /// [`PcaModelsParams::quick`] when `FMNIST_QUICK` is set (see [`crate::study::quick`]), the
-    /// default otherwise.
-    pub fn from_env() -> Self {
-        if crate::study::quick() {
-            Self::quick()
-        } else {
-            Self::default()
+    /// The study's grids (boosting's alone is 1,200 fits: hours on two cores).
+    pub fn study_grids() -> Self {
+        PcaModelsParams {
+            boost: BoostGrid::study(),
+            net_sizes: vec![8, 12, 16],
+            ..PcaModelsParams::default()
         }
     }
+}
 
+impl Preset for PcaModelsParams {
     /// A run of seconds that exercises every step (600 training and 300 test images, 3 folds,
     /// 10 boosting rounds, 20 trees, one network setting): for checking the pipeline, not for
     /// its numbers.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         PcaModelsParams {
             train_rows: 600,
             test_rows: 300,
@@ -158,13 +159,8 @@ impl PcaModelsParams {
         }
     }
 
-    /// The study's grids (boosting's alone is 1,200 fits: hours on two cores).
-    pub fn study_grids() -> Self {
-        PcaModelsParams {
-            boost: BoostGrid::study(),
-            net_sizes: vec![8, 12, 16],
-            ..PcaModelsParams::default()
-        }
+    fn with_seed(self, seed: u64) -> Self {
+        PcaModelsParams { seed, ..self }
     }
 }
 
@@ -391,15 +387,7 @@ impl Section for PcaModels {
     const FIGURES: &'static [u8] = &[11, 12];
 
     fn default_params(study: &Study) -> PcaModelsParams {
-        let base = if study.is_quick() {
-            PcaModelsParams::quick()
-        } else {
-            PcaModelsParams::default()
-        };
-        PcaModelsParams {
-            seed: study.seed(),
-            ..base
-        }
+        PcaModelsParams::for_study(study)
     }
 
     fn params(&self) -> &PcaModelsParams {

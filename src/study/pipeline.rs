@@ -201,9 +201,10 @@ impl Study {
         }
     }
 
-    /// Finds, reads and verifies the data as [`FashionMnist::load`] does, and studies it.
+    /// Finds, reads and verifies the data as [`FashionMnist::load`] does (`FMNIST_DATA` if
+    /// set, else the usual places), and studies it.
     pub fn load() -> Result<Study, StudyError> {
-        Study::load_with(&LoadOptions::default())
+        Study::load_with(&LoadOptions::from_env())
     }
 
     /// Loads the data with `options` ([`FashionMnist::load_with`]) and studies it; the load

@@ -30,7 +30,7 @@ use crate::preprocess::Standardizer;
 use crate::report::{pct, thousands, Table};
 pub use crate::study::ModelResult;
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict};
-use crate::study::{FigureFile, Section, Study, StudyError, TableFile};
+use crate::study::{FigureFile, Preset, Section, Study, StudyError, TableFile};
 
 /// The study's Table 1, for comparison: model, training minutes, training accuracy, test accuracy.
 pub const PAPER: [(&str, f64, f64, f64); 5] = [
@@ -62,26 +62,20 @@ pub struct Table1Params {
     pub seed: u64,
 }
 
-impl Table1Params {
-    /// [`Table1Params::quick`] when `FMNIST_QUICK` is set (see [`crate::study::quick`]), the
-    /// default otherwise.
-    pub fn from_env() -> Self {
-        if crate::study::quick() {
-            Self::quick()
-        } else {
-            Self::default()
-        }
-    }
-
+impl Preset for Table1Params {
     /// A run of seconds that exercises every step (60 images per class, 300 test images, 20
     /// trees): for checking the pipeline, not for its numbers.
-    pub fn quick() -> Self {
+    fn quick() -> Self {
         Table1Params {
             per_class: 60,
             test_rows: 300,
             trees: 20,
             ..Table1Params::default()
         }
+    }
+
+    fn with_seed(self, seed: u64) -> Self {
+        Table1Params { seed, ..self }
     }
 }
 
@@ -158,15 +152,7 @@ impl Section for Table1 {
     const FIGURES: &'static [u8] = &[4];
 
     fn default_params(study: &Study) -> Table1Params {
-        let base = if study.is_quick() {
-            Table1Params::quick()
-        } else {
-            Table1Params::default()
-        };
-        Table1Params {
-            seed: study.seed(),
-            ..base
-        }
+        Table1Params::for_study(study)
     }
 
     fn params(&self) -> &Table1Params {
