@@ -61,13 +61,18 @@ impl StratifiedKFold {
     /// The `k × repeats` folds of `labels`.
     ///
     /// # Panics
-    /// If `k < 2`, `repeats == 0`, `k` exceeds the number of labels, or a label is above 9.
+    /// If `k < 2`, `repeats == 0`, or `k` exceeds the number of labels.
     pub fn split(&self, labels: &[u8]) -> Vec<Fold> {
         assert!(self.k >= 2, "cross-validation needs at least 2 folds");
         assert!(self.repeats >= 1, "at least one repeat");
         assert!(self.k <= labels.len(), "more folds than rows");
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); N_CLASSES];
+        let classes = labels
+            .iter()
+            .map(|&l| usize::from(l) + 1)
+            .max()
+            .unwrap_or(0);
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
         for (i, &l) in labels.iter().enumerate() {
             by_class[usize::from(l)].push(i);
         }
@@ -287,22 +292,41 @@ pub struct ClassMetrics {
     pub balanced_accuracy: f64,
 }
 
-/// A confusion matrix: `counts[actual][predicted]`.
+/// A confusion matrix of any number of classes: `counts[actual][predicted]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfusionMatrix {
-    /// Counts, row = actual class, column = predicted class.
-    pub counts: [[u64; N_CLASSES]; N_CLASSES],
+    /// Counts, row = actual class, column = predicted class; `n_classes` rows of `n_classes`.
+    pub counts: Vec<Vec<u64>>,
 }
 
 impl ConfusionMatrix {
-    /// Tallies `actual` against `predicted` (labels 0–9).
+    /// Tallies `actual` against `predicted` for the ten classes of Fashion-MNIST.
     pub fn new(actual: &[u8], predicted: &[u8]) -> Self {
+        Self::with_classes(N_CLASSES, actual, predicted)
+    }
+
+    /// Tallies `actual` against `predicted` for classes `0..n_classes`.
+    ///
+    /// # Panics
+    ///
+    /// If the two differ in length or a label is `n_classes` or more.
+    pub fn with_classes(n_classes: usize, actual: &[u8], predicted: &[u8]) -> Self {
         assert_eq!(actual.len(), predicted.len(), "one prediction per row");
-        let mut counts = [[0u64; N_CLASSES]; N_CLASSES];
+        let mut counts = vec![vec![0u64; n_classes]; n_classes];
         for (&a, &p) in actual.iter().zip(predicted) {
-            counts[usize::from(a)][usize::from(p)] += 1;
+            let (a, p) = (usize::from(a), usize::from(p));
+            assert!(
+                a < n_classes && p < n_classes,
+                "labels {a} and {p} must be below the {n_classes} classes"
+            );
+            counts[a][p] += 1;
         }
         ConfusionMatrix { counts }
+    }
+
+    /// The number of classes (rows and columns).
+    pub fn n_classes(&self) -> usize {
+        self.counts.len()
     }
 
     /// Rows tallied.
@@ -312,7 +336,7 @@ impl ConfusionMatrix {
 
     /// Rows on the diagonal.
     pub fn correct(&self) -> u64 {
-        (0..N_CLASSES).map(|i| self.counts[i][i]).sum()
+        (0..self.n_classes()).map(|i| self.counts[i][i]).sum()
     }
 
     /// Share classified correctly.
@@ -328,7 +352,7 @@ impl ConfusionMatrix {
     /// Cohen's kappa: agreement beyond what the marginals give by chance.
     pub fn kappa(&self) -> f64 {
         let n = self.total() as f64;
-        let chance: f64 = (0..N_CLASSES)
+        let chance: f64 = (0..self.n_classes())
             .map(|i| {
                 let row: u64 = self.counts[i].iter().sum();
                 let col: u64 = self.counts.iter().map(|r| r[i]).sum();

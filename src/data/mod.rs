@@ -351,6 +351,16 @@ impl Split {
     }
 }
 
+/// Names for classes `0..n` in tables and figures: Fashion-MNIST's ten when there are ten,
+/// otherwise `class 0`, `class 1`, … (a model fitted on other data may have any number).
+pub fn class_names(n: usize) -> Vec<String> {
+    if n == N_CLASSES {
+        Class::ALL.iter().map(|c| c.name().to_string()).collect()
+    } else {
+        (0..n).map(|i| format!("class {i}")).collect()
+    }
+}
+
 /// The whole dataset: 60,000 training and 10,000 test images, and where they came from.
 #[derive(Debug, Clone)]
 pub struct FashionMnist {

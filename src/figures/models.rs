@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, VPos};
 
 use super::paint::{self, FONT};
 use super::{DrawResult, Figure};
-use crate::data::{Class, N_CLASSES};
+use crate::data::{class_names, Class, N_CLASSES};
 use crate::eval::ConfusionMatrix;
 use crate::report::thousands;
 use crate::study::pca_models::{PcaModels, PAPER};
@@ -21,7 +21,8 @@ const TOP: i32 = 80;
 pub struct ClassAccuracy {
     stem: String,
     model: String,
-    bars: Vec<(Class, f64)>,
+    /// Class name and accuracy, best first.
+    bars: Vec<(String, f64)>,
     overall: f64,
     n: u64,
 }
@@ -29,9 +30,10 @@ pub struct ClassAccuracy {
 impl ClassAccuracy {
     /// The figure of `model`'s confusion matrix, saved as `stem`.
     pub fn new(stem: &str, model: &str, cm: &ConfusionMatrix) -> ClassAccuracy {
-        let mut bars: Vec<(Class, f64)> = Class::ALL
-            .iter()
-            .map(|&c| (c, cm.class_metrics(usize::from(c.label())).sensitivity))
+        let mut bars: Vec<(String, f64)> = class_names(cm.n_classes())
+            .into_iter()
+            .enumerate()
+            .map(|(c, name)| (name, cm.class_metrics(c).sensitivity))
             .collect();
         bars.sort_by(|a, b| b.1.total_cmp(&a.1));
         ClassAccuracy {
@@ -83,7 +85,7 @@ impl Figure for ClassAccuracy {
             )?;
         }
         let color = RGBColor(78, 121, 167);
-        for (i, (class, acc)) in self.bars.iter().enumerate() {
+        for (i, (name, acc)) in self.bars.iter().enumerate() {
             let y = y0 + row * i as i32;
             root.draw(&Rectangle::new(
                 [(x0, y + 6), (x_of(*acc), y + row - 6)],
@@ -91,7 +93,7 @@ impl Figure for ClassAccuracy {
             ))?;
             paint::text(
                 root,
-                class.name(),
+                name,
                 (x0 - 10, y + row / 2),
                 15.0,
                 true,
@@ -159,8 +161,17 @@ impl ConfusionHeatmaps {
         }
     }
 
-    fn tile() -> (i32, i32) {
-        let side = N_CLASSES as i32 * Self::CELL;
+    /// Classes per panel: the most any panel has.
+    fn classes(&self) -> usize {
+        self.panels
+            .iter()
+            .map(|(_, cm)| cm.n_classes())
+            .max()
+            .unwrap_or(0)
+    }
+
+    fn tile(&self) -> (i32, i32) {
+        let side = self.classes() as i32 * Self::CELL;
         (Self::LEFT + side + 30, Self::HEAD + side + 20)
     }
 
@@ -175,7 +186,7 @@ impl Figure for ConfusionHeatmaps {
     }
 
     fn size(&self) -> (u32, u32) {
-        let (tw, th) = Self::tile();
+        let (tw, th) = self.tile();
         let rows = self.panels.len().div_ceil(self.cols()) as i32;
         (
             (20 + self.cols() as i32 * tw) as u32,
@@ -189,8 +200,9 @@ impl Figure for ConfusionHeatmaps {
             &self.title,
             "rows: actual class; columns: predicted class; shade: share of the row; numbers: test images",
         )?;
-        let (tw, th) = Self::tile();
-        let side = N_CLASSES as i32 * Self::CELL;
+        let (tw, th) = self.tile();
+        let side = self.classes() as i32 * Self::CELL;
+        let names = class_names(self.classes());
         for (p, (name, cm)) in self.panels.iter().enumerate() {
             let ox = 20 + (p % self.cols()) as i32 * tw;
             let oy = TOP + (p / self.cols()) as i32 * th;
@@ -203,11 +215,11 @@ impl Figure for ConfusionHeatmaps {
                 true,
                 (HPos::Center, VPos::Top),
             )?;
-            for (i, class) in Class::ALL.iter().enumerate() {
+            for (i, class) in names.iter().enumerate() {
                 let c = i as i32 * Self::CELL + Self::CELL / 2;
                 paint::text(
                     root,
-                    class.name(),
+                    class,
                     (gx - 6, gy + c),
                     12.0,
                     false,
@@ -221,11 +233,7 @@ impl Figure for ConfusionHeatmaps {
                         HPos::Left,
                         VPos::Center,
                     ));
-                root.draw(&Text::new(
-                    class.name().to_string(),
-                    (gx + c, gy - 6),
-                    style,
-                ))?;
+                root.draw(&Text::new(class.to_string(), (gx + c, gy - 6), style))?;
             }
             for (a, row) in cm.counts.iter().enumerate() {
                 let total = row.iter().sum::<u64>().max(1) as f64;

@@ -12,7 +12,6 @@ use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 use rayon::prelude::*;
 
 use super::{Classifier, Fit, ModelError};
-use crate::data::N_CLASSES;
 
 /// Grid points of each density, as R's `density()`.
 const GRID: usize = 512;
@@ -142,7 +141,10 @@ impl Fit for BayesParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<NaiveBayes, ModelError> {
         super::check_training(x, y)?;
-        let classes: Vec<u8> = (0..N_CLASSES as u8).filter(|c| y.contains(c)).collect();
+        let classes: Vec<u8> = (0..super::n_classes(y))
+            .map(|c| c as u8)
+            .filter(|c| y.contains(c))
+            .collect();
         // Row-wise statistics (`var_axis` over rows) run along contiguous memory.
         let smoothing = 1e-9
             * x.var_axis(Axis(0), 0.0)
@@ -193,18 +195,19 @@ impl Fit for BayesParams {
 }
 
 impl NaiveBayes {
-    /// Log posterior (up to a constant) of each class seen in training, in `classes` order;
-    /// the first `classes.len()` entries are used.
-    fn log_posterior(&self, row: ArrayView1<'_, f64>) -> [f64; N_CLASSES] {
-        let mut out = [f64::NEG_INFINITY; N_CLASSES];
-        for ((o, ms), prior) in out.iter_mut().zip(&self.marginals).zip(&self.log_prior) {
-            *o = prior
-                + ms.iter()
-                    .zip(row)
-                    .map(|(m, &v)| m.log_density(v))
-                    .sum::<f64>();
-        }
-        out
+    /// Log posterior (up to a constant) of each class seen in training, in `classes` order.
+    fn log_posterior(&self, row: ArrayView1<'_, f64>) -> Vec<f64> {
+        self.marginals
+            .iter()
+            .zip(&self.log_prior)
+            .map(|(ms, prior)| {
+                prior
+                    + ms.iter()
+                        .zip(row)
+                        .map(|(m, &v)| m.log_density(v))
+                        .sum::<f64>()
+            })
+            .collect()
     }
 }
 
@@ -214,7 +217,7 @@ impl Classifier for NaiveBayes {
             .into_par_iter()
             .map(|row| {
                 let lp = self.log_posterior(row);
-                self.classes[super::argmax(&lp[..self.classes.len()])]
+                self.classes[super::argmax(&lp)]
             })
             .collect()
     }

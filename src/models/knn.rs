@@ -15,7 +15,6 @@ use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
 use super::{Classifier, Fit, ModelError};
-use crate::data::N_CLASSES;
 use crate::eval::{Fold, GridPoint, GridSearch};
 use crate::linalg;
 
@@ -125,12 +124,18 @@ pub fn nearest(train: ArrayView2<'_, f32>, query: ArrayView2<'_, f32>, k: usize)
 /// the nearest neighbour among the tied classes.
 pub fn vote(labels: impl IntoIterator<Item = u8>, k: usize) -> u8 {
     let first: Vec<u8> = labels.into_iter().take(k).collect();
-    let mut counts = [0usize; N_CLASSES];
-    first.iter().for_each(|&l| counts[usize::from(l)] += 1);
-    let top = *counts.iter().max().expect("ten classes");
+    // Votes per class among the k, for any number of classes: at most k distinct ones.
+    let mut counts: Vec<(u8, usize)> = Vec::with_capacity(first.len());
+    for &l in &first {
+        match counts.iter_mut().find(|(c, _)| *c == l) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((l, 1)),
+        }
+    }
+    let top = counts.iter().map(|&(_, n)| n).max().expect("k >= 1");
     *first
         .iter()
-        .find(|&&l| counts[usize::from(l)] == top)
+        .find(|&&l| counts.iter().any(|&(c, n)| c == l && n == top))
         .expect("k >= 1")
 }
 

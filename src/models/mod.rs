@@ -23,7 +23,6 @@ pub mod svm;
 use ndarray::{Array2, ArrayView2};
 use thiserror::Error;
 
-use crate::data::N_CLASSES;
 use crate::preprocess::Standardizer;
 
 /// Why a model could not be fitted.
@@ -47,16 +46,17 @@ pub trait Fit {
     /// The fitted model.
     type Model: Classifier;
 
-    /// Fits on `x` (`n × d`) with labels `y` (0 to 9, one per row).
+    /// Fits on `x` (`n × d`) with labels `y`, one per row: classes `0..n_classes` for any
+    /// number of classes from 2 to 256 ([`n_classes`]).
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Self::Model, ModelError>;
 }
 
-/// A fitted classifier of the ten classes.
+/// A fitted classifier of the classes it was trained on.
 pub trait Classifier: Send + Sync {
     /// The predicted label of each row of `x`.
     fn predict(&self, x: ArrayView2<'_, f64>) -> Vec<u8>;
 
-    /// Class probabilities (`n × 10`), for models that have them.
+    /// Class probabilities (`n × n_classes`), for models that have them.
     fn predict_proba(&self, _x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
         None
     }
@@ -166,7 +166,13 @@ pub(crate) fn require(
     }
 }
 
-/// Checks that `rows` training rows come with one valid label each.
+/// The number of classes labels `y` imply: one more than the largest label. Labels are
+/// `0..n_classes`, for any number of classes from 2 to 256; a class between may be absent.
+pub fn n_classes(y: &[u8]) -> usize {
+    y.iter().map(|&l| usize::from(l) + 1).max().unwrap_or(0)
+}
+
+/// Checks that `rows` training rows come with one label each, of at least two classes.
 pub(crate) fn check_labels(rows: usize, y: &[u8]) -> Result<(), ModelError> {
     if rows == 0 {
         return Err(ModelError::InvalidData("no training rows".into()));
@@ -177,9 +183,10 @@ pub(crate) fn check_labels(rows: usize, y: &[u8]) -> Result<(), ModelError> {
             y.len()
         )));
     }
-    if let Some(bad) = y.iter().find(|&&l| usize::from(l) >= N_CLASSES) {
+    if y.iter().all(|&l| l == y[0]) {
         return Err(ModelError::InvalidData(format!(
-            "label {bad} is not a class"
+            "every training row has label {}: a classifier needs at least two classes",
+            y[0]
         )));
     }
     Ok(())

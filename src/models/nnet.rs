@@ -22,7 +22,6 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{Classifier, Fit, ModelError};
-use crate::data::N_CLASSES;
 use crate::preprocess::Standardizer;
 
 /// Hyperparameters of the averaged network.
@@ -58,11 +57,12 @@ impl NetParams {
 struct Shape {
     inputs: usize,
     hidden: usize,
+    classes: usize,
 }
 
 impl Shape {
     fn len(self) -> usize {
-        (self.inputs + 1) * self.hidden + (self.hidden + 1) * N_CLASSES
+        (self.inputs + 1) * self.hidden + (self.hidden + 1) * self.classes
     }
 
     /// `(W1 with the bias as last row, W2 with the bias as last row)`.
@@ -74,7 +74,7 @@ impl Shape {
             .expect("contiguous");
         let w2 = w
             .slice_move(s![first..])
-            .into_shape_with_order((self.hidden + 1, N_CLASSES))
+            .into_shape_with_order((self.hidden + 1, self.classes))
             .expect("contiguous");
         (w1, w2)
     }
@@ -129,7 +129,7 @@ fn objective(
     }
     let mut g2 = grad
         .slice_mut(s![first..])
-        .into_shape_with_order((shape.hidden + 1, N_CLASSES))
+        .into_shape_with_order((shape.hidden + 1, shape.classes))
         .expect("contiguous");
     g2.slice_mut(s![..shape.hidden, ..])
         .scaled_add(1.0, &hidden.t().dot(&d_out));
@@ -186,6 +186,7 @@ impl Fit for NetParams {
         let shape = Shape {
             inputs: x.ncols(),
             hidden: self.size,
+            classes: super::n_classes(y),
         };
         let tolerance = 1e-5 * x.nrows() as f64;
         let fits: Vec<_> = (0..self.repeats)
@@ -217,7 +218,7 @@ impl Classifier for AveragedNet {
     fn predict_proba(&self, x: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
         assert_eq!(x.ncols(), self.shape.inputs, "same features as at fit time");
         let scaled = self.scaler.transform(x);
-        let mut mean = Array2::zeros((x.nrows(), N_CLASSES));
+        let mut mean = Array2::zeros((x.nrows(), self.shape.classes));
         for w in &self.nets {
             let (_, mut p) = forward(self.shape, w.view(), scaled.view());
             super::softmax_rows(&mut p);
@@ -231,6 +232,7 @@ impl Classifier for AveragedNet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::N_CLASSES;
     use ndarray::array;
 
     #[test]
@@ -245,6 +247,7 @@ mod tests {
         let shape = Shape {
             inputs: 3,
             hidden: 4,
+            classes: N_CLASSES,
         };
         let w = initial_weights(shape, 3, 0) * 3.0;
         let (_, g) = objective(shape, &w, x.view(), &y, 0.3);

@@ -23,7 +23,6 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{Classifier, Fit, ModelError};
-use crate::data::N_CLASSES;
 use crate::eval::{Fold, GridPoint, GridSearch};
 use crate::linalg;
 use crate::preprocess::Standardizer;
@@ -303,8 +302,10 @@ impl<'a> Smo<'a> {
 /// The rows of each class pair `(a, b)`, `a < b`, in label order.
 fn pairs(y: &[u8]) -> Vec<(u8, u8, Vec<usize>)> {
     let mut out = Vec::new();
-    for a in 0..N_CLASSES as u8 {
-        for b in a + 1..N_CLASSES as u8 {
+    let classes = super::n_classes(y);
+    for a in 0..classes {
+        for b in a + 1..classes {
+            let (a, b) = (a as u8, b as u8);
             let rows: Vec<usize> = (0..y.len()).filter(|&i| y[i] == a || y[i] == b).collect();
             if rows.iter().any(|&i| y[i] == a) && rows.iter().any(|&i| y[i] == b) {
                 out.push((a, b, rows));
@@ -363,13 +364,18 @@ fn pair_decisions(
 /// One-vs-one voting: each pair votes for `a` when its decision is positive, else `b`; ties go
 /// to the lower label (libsvm's rule).
 fn vote(labels: &[(u8, u8)], decisions: &[Array1<f32>], n: usize) -> Vec<u8> {
+    let classes = labels
+        .iter()
+        .map(|&(a, b)| usize::from(a.max(b)) + 1)
+        .max()
+        .unwrap_or(1);
     (0..n)
         .map(|r| {
-            let mut votes = [0u32; N_CLASSES];
+            let mut votes = vec![0u32; classes];
             for (&(a, b), d) in labels.iter().zip(decisions) {
                 votes[usize::from(if d[r] > 0.0 { a } else { b })] += 1;
             }
-            let top = *votes.iter().max().expect("ten classes");
+            let top = *votes.iter().max().expect("two classes or more");
             votes
                 .iter()
                 .position(|&v| v == top)

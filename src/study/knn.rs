@@ -444,14 +444,14 @@ impl KnnStudy {
     }
 }
 
-/// A confusion matrix as a table: one row per actual class, one column per predicted class.
+/// A confusion matrix as a table: one row per actual class, one column per predicted class
+/// (any number of classes; see [`crate::data::class_names`]).
 pub fn confusion_table(cm: &ConfusionMatrix) -> Table {
-    let mut t = Table::new(
-        std::iter::once("actual \\ predicted").chain(Class::ALL.iter().map(|c| c.name())),
-    );
-    for class in Class::ALL {
-        let row = &cm.counts[usize::from(class.label())];
-        t.push(std::iter::once(class.name().to_string()).chain(row.iter().map(u64::to_string)));
+    let names = crate::data::class_names(cm.n_classes());
+    let mut t =
+        Table::new(std::iter::once("actual \\ predicted").chain(names.iter().map(String::as_str)));
+    for (name, row) in names.iter().zip(&cm.counts) {
+        t.push(std::iter::once(name.clone()).chain(row.iter().map(u64::to_string)));
     }
     t
 }
