@@ -1,10 +1,10 @@
-//! Stochastic gradient boosting of trees for the ten classes, as R `gbm` with
+//! Stochastic gradient boosting of trees for any number of classes (ten here), as R `gbm` with
 //! `distribution = "multinomial"` fits it, on histograms of binned features.
 //!
-//! Every round computes the class probabilities (softmax of the ten running scores), draws
-//! `bag_fraction` of the training rows without replacement (`gbm`'s `bag.fraction`, 0.5: the
-//! "stochastic" of stochastic gradient boosting), and grows one tree per class on those rows,
-//! the ten in parallel. As in `gbm`:
+//! Every round computes the class probabilities (softmax of the running scores, one per class),
+//! draws `bag_fraction` of the training rows without replacement (`gbm`'s `bag.fraction`, 0.5:
+//! the "stochastic" of stochastic gradient boosting), and grows one tree per class on those
+//! rows, the classes in parallel. As in `gbm`:
 //! - no leaf has fewer than `min_node` rows (`n.minobsinnode`);
 //! - a leaf's value is one Newton step on the multinomial deviance, `Σ(y − p) / Σ p(1 − p)`,
 //!   shrunk by `learning_rate` (`shrinkage`).
