@@ -29,8 +29,8 @@ pub enum PcaError {
     #[error("PCA needs at least 2 rows, got {0}")]
     TooFewRows(usize),
     /// The eigendecomposition did not converge (not seen on real data).
-    #[error("the eigendecomposition of the covariance matrix failed: {0}")]
-    Eigen(String),
+    #[error("the eigendecomposition of the covariance matrix did not converge")]
+    NoConvergence,
     /// Data with a different number of columns than the fit.
     #[error("the PCA was fitted on {fitted} columns, the data has {got}")]
     Columns {
@@ -81,8 +81,9 @@ impl Pca {
         cov.mapv_inplace(|v| v / (n - 1) as f64);
         let total_variance = cov.diag().sum();
 
-        let (values, vectors) =
-            linalg::symmetric_eigen(&cov).map_err(|e| PcaError::Eigen(format!("{e:?}")))?;
+        let (values, vectors) = linalg::symmetric_eigen(&cov).map_err(|e| match e {
+            faer::linalg::evd::EvdError::NoConvergence => PcaError::NoConvergence,
+        })?;
         // faer sorts eigenvalues ascending; components go in descending order.
         let mut components = Array2::<f64>::zeros((d, d));
         let mut variance = Array1::<f64>::zeros(d);

@@ -844,16 +844,43 @@ pub enum WeightsError {
         source: std::io::Error,
     },
     /// The file is not a safetensors file of this network.
-    #[error("{} is not a saved CNN: {reason}", path.display())]
+    #[error("{} is not a saved CNN", path.display())]
     Format {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        reason: String,
+        #[source]
+        source: SavedCnnError,
     },
     /// The file could not be written.
     #[error(transparent)]
     Write(#[from] crate::fs::WriteError),
+}
+
+/// What is wrong with the bytes of a saved network.
+#[derive(Debug, Error)]
+pub enum SavedCnnError {
+    /// Not a safetensors file at all.
+    #[error("not a safetensors file")]
+    Safetensors(#[from] safetensors::SafeTensorError),
+    /// The settings it records are out of range.
+    #[error("the settings it records are invalid")]
+    Params(#[from] ModelError),
+    /// A safetensors file, but not of this network: what is missing or inconsistent.
+    #[error("{0}")]
+    Content(String),
+}
+
+impl From<String> for SavedCnnError {
+    fn from(what: String) -> Self {
+        SavedCnnError::Content(what)
+    }
+}
+
+impl From<&str> for SavedCnnError {
+    fn from(what: &str) -> Self {
+        SavedCnnError::Content(what.to_string())
+    }
 }
 
 /// A trained network with what is needed to recognise and report it later: the images it was
@@ -931,12 +958,12 @@ impl TrainedCnn {
 
     /// Reads the bytes of a file written by [`TrainedCnn::to_safetensors`]; the error says
     /// what is missing or inconsistent.
-    pub fn from_safetensors(bytes: &[u8]) -> Result<TrainedCnn, String> {
-        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| e.to_string())?;
+    pub fn from_safetensors(bytes: &[u8]) -> Result<TrainedCnn, SavedCnnError> {
+        let (_, header) = SafeTensors::read_metadata(bytes)?;
         let meta = header
             .metadata()
             .as_ref()
-            .ok_or("no metadata in the header")?;
+            .ok_or(SavedCnnError::from("no metadata in the header"))?;
         let get = |key: &str| meta.get(key).ok_or(format!("no {key:?} in the metadata"));
         fn parse<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, String> {
             value
@@ -944,7 +971,7 @@ impl TrainedCnn {
                 .map_err(|_| format!("metadata {key:?} = {value:?} does not parse"))
         }
         if get("format")? != FORMAT {
-            return Err(format!("format {:?}, expected {FORMAT:?}", get("format")?));
+            return Err(format!("format {:?}, expected {FORMAT:?}", get("format")?).into());
         }
         let num = |key: &str| -> Result<usize, String> { parse(key, get(key)?) };
         let params = CnnParams {
@@ -957,7 +984,7 @@ impl TrainedCnn {
             learning_rate: parse("learning_rate", get("learning_rate")?)?,
             seed: parse("seed", get("seed")?)?,
         };
-        params.check().map_err(|e| e.to_string())?;
+        params.check()?;
         let history = get("history")?
             .split(';')
             .filter(|s| !s.is_empty())
@@ -978,7 +1005,7 @@ impl TrainedCnn {
             })
             .collect::<Result<Vec<_>, String>>()?;
 
-        let tensors = SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
+        let tensors = SafeTensors::deserialize(bytes)?;
         let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
             let t = tensors
                 .tensor(name)
@@ -1044,9 +1071,9 @@ impl TrainedCnn {
             path: path.to_path_buf(),
             source,
         })?;
-        TrainedCnn::from_safetensors(&bytes).map_err(|reason| WeightsError::Format {
+        TrainedCnn::from_safetensors(&bytes).map_err(|source| WeightsError::Format {
             path: path.to_path_buf(),
-            reason,
+            source,
         })
     }
 }
@@ -1305,7 +1332,10 @@ mod tests {
         assert_eq!(TrainedCnn::load(&path).unwrap(), trained);
 
         let truncated = &bytes[..bytes.len() - 10];
-        assert!(TrainedCnn::from_safetensors(truncated).is_err());
+        assert!(matches!(
+            TrainedCnn::from_safetensors(truncated),
+            Err(SavedCnnError::Safetensors(_))
+        ));
         std::fs::write(&path, truncated).unwrap();
         let err = TrainedCnn::load(&path).unwrap_err().to_string();
         assert!(
@@ -1319,7 +1349,10 @@ mod tests {
         let mut other = trained.clone();
         other.net.params.hidden = 9;
         let err = TrainedCnn::from_safetensors(&other.to_safetensors()).unwrap_err();
-        assert!(err.contains("dense1.weight"), "{err}");
+        assert!(
+            matches!(&err, SavedCnnError::Content(what) if what.contains("dense1.weight")),
+            "{err}"
+        );
     }
 
     #[test]
