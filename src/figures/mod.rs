@@ -220,7 +220,8 @@ impl Inline {
 }
 
 /// Saves `fig` into `dir` as PNG and SVG (as the command line does) and returns it for inline
-/// display: the one call a notebook cell ends with, `figures::save_and_show(&fig, dir)?`.
+/// display. Without a [`crate::Study`]; the notebooks' figure cells end with
+/// [`crate::Study::save_and_show`], which saves into the study's figures folder.
 pub fn save_and_show<F: Figure>(fig: &F, dir: &Path) -> Result<Inline, FigureError> {
     save(fig, dir, &Format::ALL)?;
     show(fig)
