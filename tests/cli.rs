@@ -43,6 +43,98 @@ fn fails_with(spoil: impl FnOnce(&Path), verify: bool, expected: &[&str]) {
     }
 }
 
+/// Each numeric option that makes no sense is refused, naming the setting, before any work:
+/// a non-zero exit, one error line, no panic, and nothing written.
+#[test]
+fn settings_that_make_no_sense_are_refused_by_name_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_dataset(dir.path()); // 20 training images, 10 test images
+    let data = dir.path().to_str().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let results = out.path().join("results");
+    let figures = out.path().join("figures");
+    let (r, f) = (results.to_str().unwrap(), figures.to_str().unwrap());
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["table1", "--per-class", "2", "--test-rows", "0"],
+            "invalid setting test_rows: must be between 1 and the 10 test images, got 0",
+        ),
+        // This one, knn with no rows and pca-models with one fold were panics before (asserts
+        // in kNN's neighbour search and in the folds).
+        (
+            &["table1", "--per-class", "2", "--test-rows", "10"],
+            "invalid setting ks: every value must be between 1 and the 18 rows a fold trains on, \
+             got 19",
+        ),
+        (
+            &["knn", "--train-rows", "0", "--test-rows", "10"],
+            "invalid setting train_rows: must be between 5 and the 20 training images, got 0",
+        ),
+        (
+            &["knn", "--train-rows", "100000"],
+            "invalid setting train_rows: must be between 5 and the 20 training images, got 100000",
+        ),
+        (
+            &["pca-models", "--folds", "1"],
+            "invalid setting folds: must be at least 2, got 1",
+        ),
+        (
+            &[
+                "pca-models",
+                "--train-rows",
+                "20",
+                "--test-rows",
+                "10",
+                "--boost-rounds",
+                "0",
+            ],
+            "invalid setting boost.trees: every value must be at least 1, got 0",
+        ),
+        (
+            &[
+                "cnn",
+                "--epochs",
+                "0",
+                "--train-rows",
+                "20",
+                "--test-rows",
+                "10",
+            ],
+            "invalid parameter epochs: must be at least 1, got 0",
+        ),
+        (
+            &["figures", "--only", "1", "--exemplars", "0"],
+            "invalid setting exemplars: must be at least 1, got 0",
+        ),
+        (
+            &["features", "--per-class", "0"],
+            "invalid setting per_class: must be between 1 and the 2 images per class, got 0",
+        ),
+    ];
+    for (command, expected) in cases {
+        let mut args = command.to_vec();
+        args.extend(["--data-dir", data, "--no-verify", "--no-download"]);
+        match command[0] {
+            "figures" => args.extend(["--out", f]),
+            "features" => args.extend(["--out", r]),
+            _ => args.extend(["--out", r, "--figures", f]),
+        }
+        let run = fmnist(&args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(!run.status.success(), "{command:?} should fail");
+        assert!(
+            !stderr.contains("panicked"),
+            "{command:?} panicked: {stderr}"
+        );
+        let last = stderr.lines().last().unwrap_or_default();
+        assert_eq!(last, format!("error: {expected}"), "{command:?}: {stderr}");
+        assert!(
+            !results.exists() && !figures.exists(),
+            "{command:?} wrote something before refusing"
+        );
+    }
+}
+
 #[test]
 fn a_valid_tiny_dataset_loads_unverified() {
     let dir = tempfile::tempdir().unwrap();

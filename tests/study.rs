@@ -255,3 +255,34 @@ fn write_puts_tables_and_figures_where_the_study_says() {
         .iter()
         .all(|p| std::fs::metadata(p).unwrap().len() > 0));
 }
+
+#[test]
+fn parameters_out_of_range_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    write_dataset(dir.path(), 12);
+    let computed = Computed::default();
+    let mut study = study(dir.path()).with_progress(computed.clone());
+    let params = ExplorationParams {
+        exemplars: 0,
+        ..study.params::<Exploration>()
+    };
+    match study.run::<Exploration>(&params) {
+        Err(StudyError::InvalidParams { param, reason }) => {
+            assert_eq!(param, "exemplars");
+            assert_eq!(reason, "must be at least 1, got 0");
+        }
+        other => panic!("expected InvalidParams, got {other:?}"),
+    }
+    let knn = fmnist::study::knn::KnnStudyParams {
+        train_rows: 100,
+        test_rows: 50,
+        ks: vec![1, 200],
+        ..study.params::<fmnist::study::knn::KnnStudy>()
+    };
+    let err = study.run::<fmnist::study::knn::KnnStudy>(&knn).unwrap_err();
+    assert!(
+        matches!(err, StudyError::InvalidParams { param: "ks", .. }),
+        "{err}"
+    );
+    assert!(computed.titles().is_empty(), "nothing ran");
+}

@@ -81,7 +81,8 @@ impl BoostParams {
         }
     }
 
-    fn validate(&self) -> Result<(), ModelError> {
+    /// Checks every setting, naming the first one out of range.
+    pub fn validate(&self) -> Result<(), ModelError> {
         let at_least_1 =
             |v: usize, param| super::require(v >= 1, param, || "must be at least 1, got 0".into());
         at_least_1(self.trees, "trees")?;

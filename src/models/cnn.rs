@@ -119,7 +119,8 @@ impl CnnParams {
         }
     }
 
-    fn check(&self) -> Result<(), ModelError> {
+    /// Checks every setting, naming the first one out of range.
+    pub fn check(&self) -> Result<(), ModelError> {
         use super::require;
         for (v, param) in [
             (self.conv1, "conv1"),

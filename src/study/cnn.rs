@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use crate::progress::Progress;
 
-use crate::data::{FashionMnist, N_CLASSES};
+use crate::data::{FashionMnist, N_CLASSES, PIXELS};
 use crate::eval::{mcnemar_exact, ConfusionMatrix, McNemar};
 use crate::figures::{CnnLearningCurve, ConfusionHeatmaps};
 use crate::models::boost::BoostParams;
@@ -23,7 +23,7 @@ use crate::models::cnn::{CnnParams, TrainedCnn};
 use crate::models::Classifier;
 use crate::pca::Pca;
 use crate::report::{pct, thousands, Table};
-use crate::study::{FigureFile, Preset, Section, Study, StudyError, TableFile};
+use crate::study::{require_rows, FigureFile, Preset, Section, Study, StudyError, TableFile};
 
 /// Epochs of the default network, fixed before any training run by the time budget (training
 /// within 15 minutes on 2 cores, with margin); the test images never chose it.
@@ -258,6 +258,21 @@ impl Section for CnnStudy {
 
     fn params(&self) -> &CnnStudyParams {
         &self.params
+    }
+
+    fn check(study: &Study, p: &CnnStudyParams) -> Result<(), StudyError> {
+        let data = study.data();
+        require_rows(
+            "train_rows",
+            p.train_rows,
+            1,
+            data.train.len(),
+            "training images",
+        )?;
+        require_rows("test_rows", p.test_rows, 1, data.test.len(), "test images")?;
+        require_rows("components", p.components, 1, PIXELS, "components")?;
+        p.net.check()?;
+        Ok(p.baseline.validate()?)
     }
 
     /// Trains the network, or reuses the weights saved at [`Study::cnn_weights`] when their

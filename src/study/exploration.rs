@@ -6,7 +6,7 @@
 
 use crate::explore::PixelStats;
 use crate::figures::{ClassHeatmaps, Exemplars, PixelMeanSd};
-use crate::study::{FigureFile, Section, Study, StudyError};
+use crate::study::{require_at_least, FigureFile, Section, Study, StudyError};
 
 /// Settings of section 1; the default is the study's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,11 @@ impl Section for Exploration {
 
     fn params(&self) -> &ExplorationParams {
         &self.params
+    }
+
+    fn check(_: &Study, p: &ExplorationParams) -> Result<(), StudyError> {
+        require_at_least("exemplars", p.exemplars, 1)?;
+        require_at_least("sample_per_class", p.sample_per_class, 1)
     }
 
     fn run(study: &mut Study, params: &ExplorationParams) -> Result<Self, StudyError> {

@@ -4,7 +4,7 @@
 use crate::data::Split;
 use crate::features::{feature_names, FeatureParams, LineSummary};
 use crate::report::Table;
-use crate::study::{Section, Study, StudyError, TableFile};
+use crate::study::{require_rows, Section, Study, StudyError, TableFile};
 
 /// Which features to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +63,11 @@ impl Section for FeatureTables {
 
     fn params(&self) -> &FeatureTablesParams {
         &self.params
+    }
+
+    fn check(study: &Study, p: &FeatureTablesParams) -> Result<(), StudyError> {
+        let per_class = study.data().train.len() / crate::data::N_CLASSES;
+        require_rows("per_class", p.per_class, 1, per_class, "images per class")
     }
 
     fn run(study: &mut Study, params: &FeatureTablesParams) -> Result<Self, StudyError> {

@@ -219,6 +219,86 @@ pub(crate) fn verdict(study: f64, ours: f64, (lo, hi): (f64, f64)) -> &'static s
     }
 }
 
+/// `Ok` when `ok`, else [`StudyError::InvalidParams`] naming `param` and saying why.
+pub(crate) fn require(
+    ok: bool,
+    param: &'static str,
+    reason: impl FnOnce() -> String,
+) -> Result<(), StudyError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(StudyError::InvalidParams {
+            param,
+            reason: reason(),
+        })
+    }
+}
+
+/// `param` asks for the first `n` of the `available` `what`: at least `least`, at most all.
+pub(crate) fn require_rows(
+    param: &'static str,
+    n: usize,
+    least: usize,
+    available: usize,
+    what: &str,
+) -> Result<(), StudyError> {
+    require((least..=available).contains(&n), param, || {
+        format!("must be between {least} and the {available} {what}, got {n}")
+    })
+}
+
+/// `param`'s values of k, for kNN cross-validated on `rows` rows in `folds` folds: each at least 1
+/// and at most the rows a fold trains on.
+pub(crate) fn require_ks(
+    param: &'static str,
+    ks: &[usize],
+    rows: usize,
+    folds: usize,
+) -> Result<(), StudyError> {
+    let fit_rows = rows - rows.div_ceil(folds.max(1));
+    require_each(
+        param,
+        ks,
+        &format!("between 1 and the {fit_rows} rows a fold trains on"),
+        |&k| (1..=fit_rows).contains(&k),
+    )
+}
+
+/// `param` is a share in (0, 1].
+pub(crate) fn require_share(param: &'static str, v: f64) -> Result<(), StudyError> {
+    require(v > 0.0 && v <= 1.0, param, || {
+        format!("must be in (0, 1], got {v}")
+    })
+}
+
+/// `param` is a count of at least `least`.
+pub(crate) fn require_at_least(
+    param: &'static str,
+    n: usize,
+    least: usize,
+) -> Result<(), StudyError> {
+    require(n >= least, param, || {
+        format!("must be at least {least}, got {n}")
+    })
+}
+
+/// `param` is a non-empty list whose every value passes `ok` (`what` says what passing means).
+pub(crate) fn require_each<T: std::fmt::Debug>(
+    param: &'static str,
+    values: &[T],
+    what: &str,
+    ok: impl Fn(&T) -> bool,
+) -> Result<(), StudyError> {
+    require(!values.is_empty(), param, || "must not be empty".into())?;
+    match values.iter().find(|v| !ok(v)) {
+        Some(bad) => require(false, param, || {
+            format!("every value must be {what}, got {bad:?}")
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Every grid point of every model (mean and sd of CV accuracy, the chosen one marked), as
 /// Markdown.
 pub(crate) fn grid_markdown(models: &[ModelResult]) -> String {

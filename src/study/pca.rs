@@ -7,9 +7,13 @@
 
 use std::sync::Arc;
 
+use crate::data::PIXELS;
 use crate::figures::{ByFormat, PcaComponents, PcaProjection, PcaScree, Reconstructions};
 use crate::pca::Pca;
-use crate::study::{FigureFile, Section, Study, StudyError};
+use crate::study::{
+    require_at_least, require_each, require_rows, require_share, FigureFile, Section, Study,
+    StudyError,
+};
 
 /// Settings of section 3.1; the default is the study's.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +84,18 @@ impl Section for PcaStudy {
 
     fn params(&self) -> &PcaStudyParams {
         &self.params
+    }
+
+    fn check(_: &Study, p: &PcaStudyParams) -> Result<(), StudyError> {
+        require_share("variance", p.variance)?;
+        require_each(
+            "shown",
+            &p.shown,
+            &format!("between 1 and {PIXELS}"),
+            |&c| (1..=PIXELS).contains(&c),
+        )?;
+        require_rows("components", p.components, 1, PIXELS, "components")?;
+        require_at_least("svg_thinning", p.svg_thinning, 1)
     }
 
     fn run(study: &mut Study, params: &PcaStudyParams) -> Result<Self, StudyError> {

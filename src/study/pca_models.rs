@@ -38,7 +38,10 @@ use crate::models::ModelError;
 use crate::pca::Pca;
 use crate::report::{pct, thousands, Table};
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict, ModelResult};
-use crate::study::{FigureFile, Preset, Section, Study, StudyError, TableFile};
+use crate::study::{
+    require_at_least, require_each, require_rows, require_share, FigureFile, Preset, Section,
+    Study, StudyError, TableFile,
+};
 
 /// The study's Figure 11: model, test accuracy, kappa.
 pub const PAPER: [(&str, f64, f64); 3] = [
@@ -392,6 +395,37 @@ impl Section for PcaModels {
 
     fn params(&self) -> &PcaModelsParams {
         &self.params
+    }
+
+    fn check(study: &Study, p: &PcaModelsParams) -> Result<(), StudyError> {
+        let data = study.data();
+        require_at_least("folds", p.folds, 2)?;
+        require_rows(
+            "train_rows",
+            p.train_rows,
+            p.folds,
+            data.train.len(),
+            "training images",
+        )?;
+        require_rows("test_rows", p.test_rows, 1, data.test.len(), "test images")?;
+        require_share("variance", p.variance)?;
+        let b = &p.boost;
+        require_each("boost.trees", &b.trees, "at least 1", |&t| t >= 1)?;
+        require_each("boost.depths", &b.depths, "at least 1", |&d| d >= 1)?;
+        require_each(
+            "boost.learning_rates",
+            &b.learning_rates,
+            "a finite number > 0",
+            |r| r.is_finite() && *r > 0.0,
+        )?;
+        require_each("boost.min_nodes", &b.min_nodes, "at least 1", |&m| m >= 1)?;
+        require_at_least("forest_trees", p.forest_trees, 1)?;
+        require_each("mtry", &p.mtry, "at least 1", |&m| m >= 1)?;
+        require_each("net_sizes", &p.net_sizes, "at least 1", |&s| s >= 1)?;
+        require_each("net_decays", &p.net_decays, "a finite number >= 0", |d| {
+            d.is_finite() && *d >= 0.0
+        })?;
+        require_at_least("net_repeats", p.net_repeats, 1)
     }
 
     fn run(study: &mut Study, params: &PcaModelsParams) -> Result<Self, StudyError> {

@@ -44,6 +44,12 @@ pub trait Section: Sized + Send + Sync + 'static {
     /// The parameters this result was computed with.
     fn params(&self) -> &Self::Params;
 
+    /// Whether `params` make sense for `study`'s data, checked before any work starts: each
+    /// setting out of range is a [`StudyError::InvalidParams`] that names it.
+    fn check(_study: &Study, _params: &Self::Params) -> Result<(), StudyError> {
+        Ok(())
+    }
+
     /// Runs the section; what it needs of other sections comes from `study` (and its cache).
     fn run(study: &mut Study, params: &Self::Params) -> Result<Self, StudyError>;
 
@@ -345,6 +351,7 @@ impl Study {
         if let Some(hit) = hit {
             return Ok(hit);
         }
+        S::check(self, params)?;
         self.progress.section(S::TITLE);
         let result = Arc::new(S::run(self, params)?);
         self.progress.finish();

@@ -16,7 +16,7 @@ use std::time::Instant;
 use crate::progress::Progress;
 use ndarray::{Array2, Axis};
 
-use crate::data::{Class, FashionMnist};
+use crate::data::{Class, FashionMnist, N_CLASSES};
 use crate::eval::StratifiedKFold;
 use crate::features::FeatureParams;
 use crate::figures::{ClassAccuracy, ConfusionHeatmaps};
@@ -30,7 +30,10 @@ use crate::preprocess::Standardizer;
 use crate::report::{pct, thousands, Table};
 pub use crate::study::ModelResult;
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict};
-use crate::study::{FigureFile, Preset, Section, Study, StudyError, TableFile};
+use crate::study::{
+    require_at_least, require_each, require_ks, require_rows, FigureFile, Preset, Section, Study,
+    StudyError, TableFile,
+};
 
 /// The study's Table 1, for comparison: model, training minutes, training accuracy, test accuracy.
 pub const PAPER: [(&str, f64, f64, f64); 5] = [
@@ -157,6 +160,28 @@ impl Section for Table1 {
 
     fn params(&self) -> &Table1Params {
         &self.params
+    }
+
+    fn check(study: &Study, p: &Table1Params) -> Result<(), StudyError> {
+        let data = study.data();
+        require_rows(
+            "per_class",
+            p.per_class,
+            1,
+            data.train.len() / N_CLASSES,
+            "images per class",
+        )?;
+        require_rows("test_rows", p.test_rows, 1, data.test.len(), "test images")?;
+        let rows = p.per_class * N_CLASSES;
+        require_rows("folds", p.folds, 2, rows, "training images")?;
+        require_each("svm_costs", &p.svm_costs, "a finite number > 0", |c| {
+            c.is_finite() && *c > 0.0
+        })?;
+        require_each("decays", &p.decays, "a finite number >= 0", |d| {
+            d.is_finite() && *d >= 0.0
+        })?;
+        require_ks("ks", &p.ks, rows, p.folds)?;
+        require_at_least("trees", p.trees, 1)
     }
 
     fn run(study: &mut Study, params: &Table1Params) -> Result<Self, StudyError> {
