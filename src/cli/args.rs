@@ -25,9 +25,10 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Where the data comes from. Without --data-dir, the search order is ./data/fashion-mnist,
-/// the user cache (~/.cache/fmnist), /usr/share/datasets/fashion-mnist (Debian package
-/// dataset-fashion-mnist), then a download into the user cache.
+/// Where the data comes from. Without --data-dir, the search order is data/fashion-mnist (here
+/// or in the nearest folder above that has one), the user cache (~/.cache/fmnist),
+/// /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist), then a download
+/// into the user cache.
 #[derive(Debug, Args)]
 pub struct DataArgs {
     /// Read the four files from this directory only.

@@ -28,7 +28,9 @@ use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
 pub use idx::{IdxError, IdxKind, Sha256Digest, N_CLASSES, PIXELS, SIDE};
-pub use source::{Attempt, DataFile, LoadOptions, Origin, Source, DEFAULT_MIRROR, FILES};
+pub use source::{
+    project_data_dir, Attempt, DataFile, LoadOptions, Origin, Source, DEFAULT_MIRROR, FILES,
+};
 
 /// Everything that can go wrong while finding, reading or sampling the data. Each variant
 /// names the file or directory at fault.

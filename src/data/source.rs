@@ -114,7 +114,8 @@ pub(super) fn expected_names() -> String {
 pub enum Origin {
     /// Named by the caller (`--data-dir`, `FMNIST_DATA`).
     Explicit,
-    /// `./data/fashion-mnist` under the working directory.
+    /// `data/fashion-mnist` in the working directory or the nearest folder above it that has
+    /// one (see [`project_data_dir`]).
     Project,
     /// The user cache, `~/.cache/fmnist` on Linux.
     Cache,
@@ -183,10 +184,27 @@ pub struct LoadOptions {
     pub progress: bool,
 }
 
+/// Where the project keeps its copy of the data, relative to the project's root.
+const PROJECT_DATA: &str = "data/fashion-mnist";
+
+/// The project's data folder, seen from `start`: `data/fashion-mnist` in `start` or in the
+/// nearest folder above it that has one, so that a notebook kernel, whose working directory is
+/// `notebooks/`, finds the repository's `data/`; `start/data/fashion-mnist` when none has one.
+pub fn project_data_dir(start: &Path) -> PathBuf {
+    start
+        .ancestors()
+        .map(|dir| dir.join(PROJECT_DATA))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| start.join(PROJECT_DATA))
+}
+
 impl Default for LoadOptions {
     fn default() -> Self {
         let cache_dir = dirs::cache_dir().map(|d| d.join("fmnist"));
-        let mut search_path = vec![(PathBuf::from("data/fashion-mnist"), Origin::Project)];
+        let project = std::env::current_dir()
+            .map(|cwd| project_data_dir(&cwd))
+            .unwrap_or_else(|_| PathBuf::from(PROJECT_DATA));
+        let mut search_path = vec![(project, Origin::Project)];
         search_path.extend(cache_dir.clone().map(|c| (c, Origin::Cache)));
         search_path.push((PathBuf::from(SYSTEM_DIR), Origin::System));
         LoadOptions {
@@ -384,9 +402,17 @@ pub(super) fn not_found_message(searched: &[Attempt], download: &str) -> String 
          the four files (",
     );
     text.push_str(&expected_names());
-    text.push_str(
-        ", .gz or not) in ./data/fashion-mnist/, or point --data-dir or FMNIST_DATA at them.",
-    );
+    // The project folder this search meant, as it searched it (absolute from the defaults).
+    let project = searched
+        .iter()
+        .find(|a| a.origin == Origin::Project)
+        .map_or_else(
+            || format!("./{PROJECT_DATA}"),
+            |a| a.dir.display().to_string(),
+        );
+    text.push_str(&format!(
+        ", .gz or not) in {project}/, or point --data-dir or FMNIST_DATA at them."
+    ));
     text
 }
 
@@ -431,7 +457,45 @@ mod tests {
         let options = LoadOptions::default();
         let origins: Vec<Origin> = options.search_path.iter().map(|(_, o)| *o).collect();
         assert_eq!(origins, [Origin::Project, Origin::Cache, Origin::System]);
-        assert_eq!(options.search_path[0].0, Path::new("data/fashion-mnist"));
+        assert!(options.search_path[0].0.ends_with("data/fashion-mnist"));
+        assert!(options.search_path[0].0.is_absolute());
         assert_eq!(options.search_path[2].0, Path::new(SYSTEM_DIR));
+    }
+
+    #[test]
+    fn the_project_data_is_found_from_a_folder_inside_the_project() {
+        let root = tempfile::tempdir().unwrap();
+        let notebooks = root.path().join("notebooks/deeper");
+        std::fs::create_dir_all(&notebooks).unwrap();
+        let nowhere = project_data_dir(&notebooks);
+        assert_eq!(
+            nowhere,
+            notebooks.join("data/fashion-mnist"),
+            "none yet: where it would be"
+        );
+        std::fs::create_dir_all(root.path().join("data/fashion-mnist")).unwrap();
+        assert_eq!(
+            project_data_dir(&notebooks),
+            root.path().join("data/fashion-mnist")
+        );
+        assert_eq!(
+            project_data_dir(root.path()),
+            root.path().join("data/fashion-mnist")
+        );
+    }
+
+    #[test]
+    fn the_not_found_message_names_the_project_folder_it_searched() {
+        let dir = PathBuf::from("/somewhere/data/fashion-mnist");
+        let searched = [Attempt {
+            dir: dir.clone(),
+            origin: Origin::Project,
+            problem: NOT_PRESENT.into(),
+        }];
+        let text = not_found_message(&searched, "no download was tried (turned off)");
+        assert!(
+            text.contains("in /somewhere/data/fashion-mnist/, or point --data-dir"),
+            "{text}"
+        );
     }
 }
