@@ -406,6 +406,16 @@ impl Study {
     /// Writes `section`'s tables into the results folder and its figures into the figures
     /// folder; returns the paths written.
     pub fn write<S: Section>(&self, section: &S) -> Result<Vec<PathBuf>, StudyError> {
+        self.write_listing(section, &mut Vec::new())
+    }
+
+    /// [`Study::write`], also adding the REPORT.md caption and file stem of each figure that has
+    /// one to `captions`: each figure is built once, for both.
+    fn write_listing<S: Section>(
+        &self,
+        section: &S,
+        captions: &mut Vec<(&'static str, String)>,
+    ) -> Result<Vec<PathBuf>, StudyError> {
         let mut written = Vec::new();
         for table in section.tables() {
             written.push(crate::fs::write_text(
@@ -416,6 +426,9 @@ impl Study {
         }
         for figure in section.figures() {
             written.extend(self.save_figure(&*figure.figure)?);
+            if let Some(caption) = figure.caption {
+                captions.push((caption, figure.figure.name()));
+            }
         }
         Ok(written)
     }
@@ -537,12 +550,8 @@ impl Study {
     fn step<S: Section>(&mut self, run: &mut Run) -> Result<Arc<S>, StudyError> {
         let start = Instant::now();
         let section = self.section::<S>()?;
-        run.written.extend(self.write(&*section)?);
-        for figure in section.figures() {
-            if let Some(caption) = figure.caption {
-                run.captions.push((caption, figure.figure.name()));
-            }
-        }
+        let written = self.write_listing(&*section, &mut run.captions)?;
+        run.written.extend(written);
         run.steps.push(Step {
             name: S::TITLE.into(),
             seconds: start.elapsed().as_secs_f64(),
