@@ -23,7 +23,10 @@ use crate::models::cnn::{CnnParams, TrainedCnn};
 use crate::models::Classifier;
 use crate::pca::Pca;
 use crate::report::{pct, thousands, Table};
-use crate::study::{require_rows, FigureFile, Preset, Section, Study, StudyError, TableFile};
+use crate::study::{
+    require_rows, require_test_rows, require_train_rows, FigureFile, Preset, Section, Study,
+    StudyError, TableFile,
+};
 
 /// Epochs of the default network, fixed before any training run by the time budget (training
 /// within 15 minutes on 2 cores, with margin); the test images never chose it.
@@ -261,15 +264,8 @@ impl Section for CnnStudy {
     }
 
     fn check(study: &Study, p: &CnnStudyParams) -> Result<(), StudyError> {
-        let data = study.data();
-        require_rows(
-            "train_rows",
-            p.train_rows,
-            1,
-            data.train.len(),
-            "training images",
-        )?;
-        require_rows("test_rows", p.test_rows, 1, data.test.len(), "test images")?;
+        require_train_rows(study, p.train_rows, 1)?;
+        require_test_rows(study, p.test_rows)?;
         require_rows("components", p.components, 1, PIXELS, "components")?;
         p.net.check()?;
         Ok(p.baseline.validate()?)

@@ -4,7 +4,7 @@
 use crate::data::Split;
 use crate::features::{feature_names, FeatureParams, LineSummary};
 use crate::report::Table;
-use crate::study::{require_rows, Section, Study, StudyError, TableFile};
+use crate::study::{require_per_class, Section, Study, StudyError, TableFile};
 
 /// Which features to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,8 +66,7 @@ impl Section for FeatureTables {
     }
 
     fn check(study: &Study, p: &FeatureTablesParams) -> Result<(), StudyError> {
-        let per_class = study.data().train.len() / crate::data::N_CLASSES;
-        require_rows("per_class", p.per_class, 1, per_class, "images per class")
+        require_per_class(study, p.per_class)
     }
 
     fn run(study: &mut Study, params: &FeatureTablesParams) -> Result<Self, StudyError> {

@@ -24,7 +24,7 @@ use crate::report::{pct, thousands, Table};
 use crate::study::knn::{KnnStudy, KnnStudyParams};
 use crate::study::pca_models::{PcaModels, PcaModelsParams};
 use crate::study::table1::{Table1, Table1Params};
-use crate::study::{require_rows, ModelResult, Section, Study, StudyError, TableFile};
+use crate::study::{require_train_rows, ModelResult, Section, Study, StudyError, TableFile};
 
 /// One model on the full training set, beside the same model on the study's protocol.
 #[derive(Debug, Clone)]
@@ -249,8 +249,7 @@ impl Section for FullData {
     }
 
     fn check(study: &Study, p: &FullParams) -> Result<(), StudyError> {
-        let available = study.data().train.len();
-        require_rows("train_rows", p.train_rows, 1, available, "training images")
+        require_train_rows(study, p.train_rows, 1)
     }
 
     /// Runs (or reuses) the three sections whose chosen settings it refits, then refits them.

@@ -26,8 +26,8 @@ use crate::pca::{Pca, PcaError};
 use crate::preprocess::PixelPrep;
 use crate::report::{pct, thousands, Table};
 use crate::study::{
-    require_at_least, require_ks, require_rows, require_share, FigureFile, Preset, Section, Study,
-    StudyError, TableFile,
+    require_at_least, require_ks, require_share, require_test_rows, require_train_rows, FigureFile,
+    Preset, Section, Study, StudyError, TableFile,
 };
 
 /// The study's numbers for this section, for comparison.
@@ -234,17 +234,10 @@ impl Section for KnnStudy {
     }
 
     fn check(study: &Study, p: &KnnStudyParams) -> Result<(), StudyError> {
-        let data = study.data();
         require_at_least("folds", p.folds, 2)?;
         require_at_least("repeats", p.repeats, 1)?;
-        require_rows(
-            "train_rows",
-            p.train_rows,
-            p.folds,
-            data.train.len(),
-            "training images",
-        )?;
-        require_rows("test_rows", p.test_rows, 1, data.test.len(), "test images")?;
+        require_train_rows(study, p.train_rows, p.folds)?;
+        require_test_rows(study, p.test_rows)?;
         require_ks("ks", &p.ks, p.train_rows, p.folds)?;
         require_share("variance", p.variance)
     }

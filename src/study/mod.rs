@@ -248,6 +248,24 @@ pub(crate) fn require_rows(
     })
 }
 
+/// `train_rows`, the first training images a section uses: at least `least`, at most all.
+pub(crate) fn require_train_rows(study: &Study, n: usize, least: usize) -> Result<(), StudyError> {
+    let available = study.data().train.len();
+    require_rows("train_rows", n, least, available, "training images")
+}
+
+/// `test_rows`, the first test images a section scores: at least one, at most all.
+pub(crate) fn require_test_rows(study: &Study, n: usize) -> Result<(), StudyError> {
+    require_rows("test_rows", n, 1, study.data().test.len(), "test images")
+}
+
+/// `per_class`, training images sampled per class: at least one, at most the training images
+/// over the number of classes (a class with fewer is the sample's own error).
+pub(crate) fn require_per_class(study: &Study, n: usize) -> Result<(), StudyError> {
+    let per_class = study.data().train.len() / crate::data::N_CLASSES;
+    require_rows("per_class", n, 1, per_class, "images per class")
+}
+
 /// `param`'s values of k, for kNN cross-validated on `rows` rows in `folds` folds: each at least 1
 /// and at most the rows a fold trains on.
 pub(crate) fn require_ks(

@@ -39,8 +39,8 @@ use crate::pca::Pca;
 use crate::report::{pct, thousands, Table};
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict, ModelResult};
 use crate::study::{
-    require_at_least, require_each, require_rows, require_share, FigureFile, Preset, Section,
-    Study, StudyError, TableFile,
+    require_at_least, require_each, require_share, require_test_rows, require_train_rows,
+    FigureFile, Preset, Section, Study, StudyError, TableFile,
 };
 
 /// The study's Figure 11: model, test accuracy, kappa.
@@ -398,16 +398,9 @@ impl Section for PcaModels {
     }
 
     fn check(study: &Study, p: &PcaModelsParams) -> Result<(), StudyError> {
-        let data = study.data();
         require_at_least("folds", p.folds, 2)?;
-        require_rows(
-            "train_rows",
-            p.train_rows,
-            p.folds,
-            data.train.len(),
-            "training images",
-        )?;
-        require_rows("test_rows", p.test_rows, 1, data.test.len(), "test images")?;
+        require_train_rows(study, p.train_rows, p.folds)?;
+        require_test_rows(study, p.test_rows)?;
         require_share("variance", p.variance)?;
         let b = &p.boost;
         require_each("boost.trees", &b.trees, "at least 1", |&t| t >= 1)?;

@@ -31,8 +31,8 @@ use crate::report::{pct, thousands, Table};
 pub use crate::study::ModelResult;
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict};
 use crate::study::{
-    require_at_least, require_each, require_ks, require_rows, FigureFile, Preset, Section, Study,
-    StudyError, TableFile,
+    require_at_least, require_each, require_ks, require_per_class, require_rows, require_test_rows,
+    FigureFile, Preset, Section, Study, StudyError, TableFile,
 };
 
 /// The study's Table 1, for comparison: model, training minutes, training accuracy, test accuracy.
@@ -163,15 +163,8 @@ impl Section for Table1 {
     }
 
     fn check(study: &Study, p: &Table1Params) -> Result<(), StudyError> {
-        let data = study.data();
-        require_rows(
-            "per_class",
-            p.per_class,
-            1,
-            data.train.len() / N_CLASSES,
-            "images per class",
-        )?;
-        require_rows("test_rows", p.test_rows, 1, data.test.len(), "test images")?;
+        require_per_class(study, p.per_class)?;
+        require_test_rows(study, p.test_rows)?;
         let rows = p.per_class * N_CLASSES;
         require_rows("folds", p.folds, 2, rows, "training images")?;
         require_each("svm_costs", &p.svm_costs, "a finite number > 0", |c| {
