@@ -1,5 +1,7 @@
 //! Every classical model on a problem that is not Fashion-MNIST's: twelve classes, so labels
-//! above 9, which each model must learn from the data rather than assume.
+//! above 9, which each model must learn from the data rather than assume. Each is fitted twice,
+//! through linfa's `Fit` on a `Dataset` and through the fast path the study uses, and the two
+//! must predict the same labels.
 
 use fmnist::eval::{accuracy, ConfusionMatrix};
 use fmnist::figures;
@@ -11,7 +13,8 @@ use fmnist::models::logistic::LogisticParams;
 use fmnist::models::nnet::NetParams;
 use fmnist::models::svm::{Gamma, SvmParams};
 use fmnist::models::{n_classes, Classifier, Fit, ModelError, Scaled};
-use ndarray::Array2;
+use linfa::prelude::{Dataset, ParamGuard, Predict};
+use ndarray::{Array1, Array2};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -37,8 +40,32 @@ fn dataset(per_class: usize, seed: u64) -> (Array2<f64>, Vec<u8>) {
     (x, y)
 }
 
-/// Fits `params` on twelve classes, checks its predictions, and returns their confusion matrix.
-fn check<P: Fit>(name: &str, params: P) -> ConfusionMatrix {
+/// Fits `params` through linfa's `Fit` on a twelve-class `Dataset`, predicts through linfa's
+/// `Predict`, and checks that those labels are the fast path's ([`check_fast`]).
+fn check<P>(name: &str, params: P) -> ConfusionMatrix
+where
+    P: Fit + linfa::traits::Fit<Array2<f64>, Array1<usize>, ModelError>,
+    <P as linfa::traits::Fit<Array2<f64>, Array1<usize>, ModelError>>::Object:
+        for<'a> Predict<&'a Array2<f64>, Array1<usize>>,
+{
+    let (x, y) = dataset(30, 1);
+    let (xt, _) = dataset(20, 2);
+    let train = Dataset::new(x, y.iter().map(|&l| usize::from(l)).collect::<Array1<_>>());
+    let model = linfa::traits::Fit::fit(&params, &train)
+        .unwrap_or_else(|e| panic!("{name} through linfa: {e}"));
+    let through_linfa: Array1<usize> = model.predict(&xt);
+    let (cm, fast) = check_fast(name, params);
+    let fast: Array1<usize> = fast.iter().map(|&l| usize::from(l)).collect();
+    assert_eq!(
+        through_linfa, fast,
+        "{name}: linfa's face and the fast path differ"
+    );
+    cm
+}
+
+/// Fits `params` on twelve classes through the fast path, checks its predictions, and returns
+/// their confusion matrix and the predictions.
+fn check_fast<P: Fit>(name: &str, params: P) -> (ConfusionMatrix, Vec<u8>) {
     let (x, y) = dataset(30, 1);
     let (xt, yt) = dataset(20, 2);
     let model = params
@@ -66,13 +93,13 @@ fn check<P: Fit>(name: &str, params: P) -> ConfusionMatrix {
     assert_eq!(cm.n_classes(), CLASSES);
     assert!((cm.accuracy() - acc).abs() < 1e-12);
     assert!(cm.kappa() > 0.5, "{name}: kappa {}", cm.kappa());
-    cm
+    (cm, predicted)
 }
 
 /// The per-class figures and the confusion table of a twelve-class matrix: twelve rows each.
 #[test]
 fn per_class_figures_and_tables_take_any_class_count() {
-    let cm = check("kNN", Scaled(KnnParams { k: 5 }));
+    let (cm, _) = check_fast("kNN", Scaled(KnnParams { k: 5 }));
     let table = fmnist::study::knn::confusion_table(&cm).to_csv();
     assert_eq!(table.lines().count(), 1 + CLASSES);
     assert!(table.starts_with("actual \\ predicted,class 0,"), "{table}");
@@ -97,7 +124,8 @@ fn twelve_classes_data_sets_the_class_count() {
 
 #[test]
 fn knn_learns_twelve_classes() {
-    check("kNN", Scaled(KnnParams { k: 5 }));
+    check("kNN", KnnParams { k: 5 });
+    check_fast("kNN, centred and scaled", Scaled(KnnParams { k: 5 }));
 }
 
 #[test]
@@ -167,4 +195,47 @@ fn one_class_is_not_a_classification_problem() {
     let err = KnnParams { k: 1 }.fit(x.view(), &y).unwrap_err();
     assert!(matches!(err, ModelError::InvalidData(_)), "{err}");
     assert!(err.to_string().contains("two classes"), "{err}");
+}
+
+#[test]
+fn every_default_fits_twelve_classes_through_linfa() {
+    check("kNN (default)", KnnParams::default());
+    check("SVM (default)", SvmParams::default());
+    check("random forest (default)", ForestParams::default());
+    check("naive Bayes (default)", BayesParams::default());
+    check("logistic regression (default)", LogisticParams::default());
+}
+
+#[test]
+fn checking_names_the_parameter_and_linfa_fit_checks_first() {
+    let err = KnnParams { k: 0 }.check().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid parameter k: must be at least 1, got 0"
+    );
+    let valid = SvmParams::default().check().expect("the default is valid");
+    assert_eq!(
+        valid.c, 1.0,
+        "the checked parameters read as the parameters"
+    );
+    let (x, y) = dataset(2, 0);
+    let train = Dataset::new(x, y.iter().map(|&l| usize::from(l)).collect::<Array1<_>>());
+    let bad = BoostParams {
+        learning_rate: -1.0,
+        ..BoostParams::default()
+    };
+    match linfa::traits::Fit::fit(&bad, &train) {
+        Err(ModelError::InvalidParams { param, .. }) => assert_eq!(param, "learning_rate"),
+        other => panic!("expected InvalidParams, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_label_past_255_is_an_error_naming_its_row() {
+    let (x, _) = dataset(1, 0);
+    let mut y: Array1<usize> = (0..x.nrows()).collect();
+    y[3] = 300;
+    let err = linfa::traits::Fit::fit(&KnnParams { k: 1 }, &Dataset::new(x, y)).unwrap_err();
+    assert!(matches!(err, ModelError::InvalidData(_)), "{err}");
+    assert!(err.to_string().contains("label 300 of row 3"), "{err}");
 }

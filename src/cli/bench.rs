@@ -302,7 +302,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs, seed: u64) -> Result<()> {
         repeat,
         &ForestParams {
             trees: 500,
-            mtry: 6,
+            mtry: Some(6),
             seed,
         },
         &px,

@@ -34,6 +34,24 @@ pub struct BayesParams {
     pub density: Density,
 }
 
+impl Default for BayesParams {
+    /// Kernel densities, the better of the study's two naive Bayes rows.
+    fn default() -> Self {
+        BayesParams {
+            density: Density::Kernel,
+        }
+    }
+}
+
+impl BayesParams {
+    /// Every setting is valid: there is nothing to check.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        Ok(())
+    }
+}
+
+super::linfa_estimator!(BayesParams => BayesValidParams, NaiveBayes);
+
 /// One feature's density within one class.
 #[derive(Debug, Clone)]
 enum Marginal {

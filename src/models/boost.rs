@@ -67,6 +67,15 @@ pub struct BoostParams {
     pub seed: u64,
 }
 
+impl Default for BoostParams {
+    /// The study's final model with seed 42 ([`BoostParams::study`]).
+    fn default() -> Self {
+        BoostParams::study(42)
+    }
+}
+
+super::linfa_estimator!(BoostParams => BoostValidParams, Boosted);
+
 impl BoostParams {
     /// The study's final model: 2,000 rounds, depth 5, shrinkage 0.01, nodes of at least 1 row,
     /// and `gbm`'s default bag fraction of 0.5.

@@ -15,8 +15,9 @@ use super::{Classifier, Fit, ModelError};
 pub struct ForestParams {
     /// Trees in the forest (the study: 500).
     pub trees: usize,
-    /// Candidate features at each split (R's default: ⌊√p⌋, 9 for 84 features).
-    pub mtry: usize,
+    /// Candidate features at each split; `None` takes R's default, ⌊√p⌋ of the `p` features
+    /// fitted (9 for the study's 84).
+    pub mtry: Option<usize>,
     /// Seed of the bootstrap samples and feature draws.
     pub seed: u64,
 }
@@ -25,11 +26,45 @@ impl ForestParams {
     /// The study's forest for `p` features: 500 trees, `mtry` = ⌊√p⌋.
     pub fn study(p: usize, seed: u64) -> Self {
         ForestParams {
-            trees: 500,
-            mtry: (p as f64).sqrt().floor().max(1.0) as usize,
+            mtry: Some(sqrt_features(p)),
             seed,
+            ..ForestParams::default()
         }
     }
+
+    /// Checks what can be checked without data: at least one tree, and `mtry` ≥ 1 when set
+    /// (fitting checks it against the features).
+    pub fn validate(&self) -> Result<(), ModelError> {
+        super::require(self.trees >= 1, "trees", || {
+            "must be at least 1, got 0".into()
+        })?;
+        super::require(self.mtry != Some(0), "mtry", || {
+            "must be at least 1, got 0".into()
+        })
+    }
+
+    /// The candidate features at each split when fitting `p` features.
+    pub fn mtry_for(&self, p: usize) -> usize {
+        self.mtry.unwrap_or_else(|| sqrt_features(p))
+    }
+}
+
+impl Default for ForestParams {
+    /// The study's forest: 500 trees, `mtry` = ⌊√p⌋, with seed 42.
+    fn default() -> Self {
+        ForestParams {
+            trees: 500,
+            mtry: None,
+            seed: 42,
+        }
+    }
+}
+
+super::linfa_estimator!(ForestParams => ForestValidParams, Forest);
+
+/// ⌊√p⌋, at least 1: R randomForest's default `mtry` for classification.
+fn sqrt_features(p: usize) -> usize {
+    (p as f64).sqrt().floor().max(1.0) as usize
 }
 
 /// A fitted random forest.
@@ -52,20 +87,18 @@ impl Fit for ForestParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Forest, ModelError> {
         super::check_training(x, y)?;
-        super::require(self.trees >= 1, "trees", || {
-            "must be at least 1, got 0".into()
-        })?;
-        super::require(self.mtry >= 1 && self.mtry <= x.ncols(), "mtry", || {
+        self.validate()?;
+        let mtry = self.mtry_for(x.ncols());
+        super::require(mtry <= x.ncols(), "mtry", || {
             format!(
-                "must be between 1 and the {} features, got {}",
-                x.ncols(),
-                self.mtry
+                "must be between 1 and the {} features, got {mtry}",
+                x.ncols()
             )
         })?;
         let labels: Vec<i64> = y.iter().map(|&l| i64::from(l)).collect();
         let inner = rafor::rf::Classifier::trainer()
             .with_trees(self.trees)
-            .with_max_features(MaxFeaturesPolicy::NUMBER(self.mtry))
+            .with_max_features(MaxFeaturesPolicy::NUMBER(mtry))
             .with_seed(self.seed)
             .with_threads(threads())
             .train(&as_f32(x), &labels);
@@ -107,7 +140,7 @@ mod tests {
             .collect();
         let params = ForestParams {
             trees: 50,
-            mtry: 1,
+            mtry: Some(1),
             seed: 7,
         };
         let model = params.fit(x.view(), &y).unwrap();
@@ -119,10 +152,12 @@ mod tests {
             params.fit(x.view(), &y).unwrap().predict(x.view()),
             "same seed"
         );
-        assert_eq!(ForestParams::study(84, 0).mtry, 9);
+        assert_eq!(ForestParams::study(84, 0).mtry, Some(9));
+        assert_eq!(ForestParams::default().mtry_for(84), 9);
+        assert_eq!(ForestParams::default().mtry_for(3), 1);
         assert!(ForestParams {
             trees: 10,
-            mtry: 4,
+            mtry: Some(4),
             seed: 0
         }
         .fit(x.view(), &y)

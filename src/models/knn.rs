@@ -29,6 +29,23 @@ pub struct KnnParams {
     pub k: usize,
 }
 
+impl Default for KnnParams {
+    /// k = 7, the k that Table 1's 10-fold cross-validation chooses over the study's grid
+    /// 5, 7, …, 23 on the engineered features.
+    fn default() -> Self {
+        KnnParams { k: 7 }
+    }
+}
+
+impl KnnParams {
+    /// Checks what can be checked without data: `k` ≥ 1 (fitting checks `k` against the rows).
+    pub fn validate(&self) -> Result<(), ModelError> {
+        super::require(self.k >= 1, "k", || "must be at least 1, got 0".into())
+    }
+}
+
+super::linfa_estimator!(KnnParams => KnnValidParams, Knn);
+
 /// A fitted kNN classifier: the training rows themselves.
 #[derive(Debug, Clone)]
 pub struct Knn {

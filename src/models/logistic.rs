@@ -21,7 +21,24 @@ pub struct LogisticParams {
     pub max_iterations: usize,
 }
 
+impl Default for LogisticParams {
+    /// Decay 0 and 100 iterations, `nnet::multinom`'s defaults (the study tunes the decay over
+    /// [`LogisticParams::decay_grid`]).
+    fn default() -> Self {
+        LogisticParams::new(0.0)
+    }
+}
+
+super::linfa_estimator!(LogisticParams => LogisticValidParams, Logistic);
+
 impl LogisticParams {
+    /// Checks every setting, naming the first one out of range.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        super::require(self.decay.is_finite() && self.decay >= 0.0, "decay", || {
+            format!("must be a finite number >= 0, got {}", self.decay)
+        })
+    }
+
     /// A decay of `decay` and up to 100 iterations, as `nnet::multinom`'s default `maxit`.
     pub fn new(decay: f64) -> Self {
         LogisticParams {
@@ -99,9 +116,7 @@ impl Fit for LogisticParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Logistic, ModelError> {
         super::check_training(x, y)?;
-        super::require(self.decay.is_finite() && self.decay >= 0.0, "decay", || {
-            format!("must be a finite number >= 0, got {}", self.decay)
-        })?;
+        self.validate()?;
         let scaler = Standardizer::fit(x);
         let design = with_intercept(scaler.transform(x).view());
         let (weights, iterations) = minimise(&design, y, self.decay, self.max_iterations.max(1));

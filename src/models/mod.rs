@@ -1,15 +1,37 @@
-//! Classifiers behind one interface, in the style of linfa: a parameter value implements
-//! [`Fit`], and fitting it on training rows gives a model that implements [`Classifier`].
+//! Classifiers for any number of classes, with linfa's traits as their public face.
+//!
+//! Each model family has a parameter type with public fields and a [`Default`] that is the
+//! study's setting (`KnnParams`, `SvmParams`, …). As linfa's CONTRIBUTE.md asks, it implements
+//! [`linfa::ParamGuard`]: checking it gives the family's valid-parameters type
+//! (`KnnValidParams`, …), which implements [`linfa::traits::Fit`] on a
+//! [`linfa::DatasetBase`] of `f64` records and `usize` labels `0..n_classes`; linfa's blanket
+//! impl then fits the unchecked parameters too, checking them first. Every fitted model
+//! implements [`linfa::traits::PredictInplace`], and so `Predict`:
 //!
 //! ```
-//! use fmnist::models::{knn::KnnParams, Classifier, Fit};
+//! use fmnist::models::knn::KnnParams;
+//! use linfa::prelude::*;
 //! use ndarray::array;
 //!
-//! let x = array![[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0]];
-//! let model = KnnParams { k: 1 }.fit(x.view(), &[0, 0, 3, 3])?;
-//! assert_eq!(model.predict(array![[4.9, 5.2]].view()), [3]);
+//! let x = array![[0.0, 0.0], [0.1, 0.0], [5.0, 5.0], [5.1, 5.0], [9.0, 0.0], [9.1, 0.1]];
+//! let train = Dataset::new(x, array![0, 0, 11, 11, 4, 4]);
+//! let model = KnnParams { k: 1 }.fit(&train)?;
+//! let predicted: ndarray::Array1<usize> = model.predict(&array![[4.9, 5.2], [8.8, 0.0]]);
+//! assert_eq!(predicted, array![11, 4]);
 //! # Ok::<(), fmnist::models::ModelError>(())
 //! ```
+//!
+//! Behind the linfa face is the fast path the study's sections use: [`Fit`] fits a view of the
+//! rows and a slice of `u8` labels without copying them into a dataset, and [`Classifier`]
+//! predicts `u8` labels. Labels above 255 are refused with [`ModelError::InvalidData`].
+//!
+//! The checked type is a `#[repr(transparent)]` wrapper of the parameters made by
+//! [`ref_cast`], so `check_ref` can hand out a reference to it without copying, and it derefs
+//! to the parameters for reading. It can only be made by checking.
+//!
+//! One error type, [`ModelError`], serves every family: their failures are the same three
+//! kinds (a parameter out of range, data that cannot be fitted, and linfa's own errors), and
+//! one enum lets a caller match on them in the same way for any model.
 
 pub mod bayes;
 pub mod boost;
@@ -20,7 +42,7 @@ pub mod logistic;
 pub mod nnet;
 pub mod svm;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use thiserror::Error;
 
 use crate::preprocess::Standardizer;
@@ -39,9 +61,13 @@ pub enum ModelError {
     /// The training data cannot be fitted (shapes, labels, no rows).
     #[error("invalid training data: {0}")]
     InvalidData(String),
+    /// An error of linfa's, from a dataset or a linfa algorithm.
+    #[error(transparent)]
+    Linfa(#[from] linfa::Error),
 }
 
-/// Hyperparameters that can be fitted to training rows.
+/// Hyperparameters that can be fitted to training rows: the fast path behind
+/// [`linfa::traits::Fit`], without a dataset.
 pub trait Fit {
     /// The fitted model.
     type Model: Classifier;
@@ -165,6 +191,103 @@ pub(crate) fn require(
         })
     }
 }
+
+/// `labels` as the `u8` labels the models use inside: an error naming the first label above
+/// 255, as models of at most 256 classes cannot learn it.
+pub fn labels_u8(labels: ArrayView1<'_, usize>) -> Result<Vec<u8>, ModelError> {
+    labels
+        .iter()
+        .enumerate()
+        .map(|(row, &label)| {
+            u8::try_from(label).map_err(|_| {
+                ModelError::InvalidData(format!(
+                    "label {label} of row {row}: labels are 0..n_classes for at most 256 classes"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Gives a family's parameters linfa's face: declares `$valid`, the checked form of
+/// `$params` (whose `validate` method does the checking), implements [`linfa::ParamGuard`]
+/// for `$params`, [`linfa::traits::Fit`] for `$valid` through the family's [`Fit`], and
+/// [`linfa::traits::PredictInplace`] for the fitted `$model` through its [`Classifier`].
+macro_rules! linfa_estimator {
+    ($params:ident => $valid:ident, $model:ty) => {
+        #[doc = concat!(
+            "[`", stringify!($params), "`] that passed their checks: made by ",
+            "[`linfa::ParamGuard::check`] (or `check_ref`), fitted by [`linfa::traits::Fit`]."
+        )]
+        #[derive(Debug, Clone, Copy, PartialEq, ref_cast::RefCast)]
+        #[repr(transparent)]
+        pub struct $valid($params);
+
+        impl std::ops::Deref for $valid {
+            type Target = $params;
+
+            fn deref(&self) -> &$params {
+                &self.0
+            }
+        }
+
+        impl linfa::ParamGuard for $params {
+            type Checked = $valid;
+            type Error = $crate::models::ModelError;
+
+            fn check_ref(&self) -> Result<&$valid, $crate::models::ModelError> {
+                self.validate()?;
+                Ok(<$valid as ref_cast::RefCast>::ref_cast(self))
+            }
+
+            fn check(self) -> Result<$valid, $crate::models::ModelError> {
+                self.validate()?;
+                Ok($valid(self))
+            }
+        }
+
+        impl<D, T> linfa::traits::Fit<ndarray::ArrayBase<D, ndarray::Ix2>, T, $crate::models::ModelError>
+            for $valid
+        where
+            D: ndarray::Data<Elem = f64>,
+            T: linfa::dataset::AsSingleTargets<Elem = usize>,
+        {
+            type Object = $model;
+
+            fn fit(
+                &self,
+                dataset: &linfa::DatasetBase<ndarray::ArrayBase<D, ndarray::Ix2>, T>,
+            ) -> Result<$model, $crate::models::ModelError> {
+                let labels = $crate::models::labels_u8(
+                    linfa::dataset::AsSingleTargets::as_single_targets(dataset.targets()),
+                )?;
+                $crate::models::Fit::fit(&self.0, dataset.records().view(), &labels)
+            }
+        }
+
+        impl<D> linfa::traits::PredictInplace<ndarray::ArrayBase<D, ndarray::Ix2>, ndarray::Array1<usize>>
+            for $model
+        where
+            D: ndarray::Data<Elem = f64>,
+        {
+            fn predict_inplace(
+                &self,
+                x: &ndarray::ArrayBase<D, ndarray::Ix2>,
+                y: &mut ndarray::Array1<usize>,
+            ) {
+                assert_eq!(x.nrows(), y.len(), "one target per row of records");
+                let predicted = $crate::models::Classifier::predict(self, x.view());
+                for (target, label) in y.iter_mut().zip(predicted) {
+                    *target = usize::from(label);
+                }
+            }
+
+            fn default_target(&self, x: &ndarray::ArrayBase<D, ndarray::Ix2>) -> ndarray::Array1<usize> {
+                ndarray::Array1::zeros(x.nrows())
+            }
+        }
+    };
+}
+pub(crate) use linfa_estimator;
 
 /// The number of classes labels `y` imply: one more than the largest label. Labels are
 /// `0..n_classes`, for any number of classes from 2 to 256; a class between may be absent.

@@ -39,7 +39,29 @@ pub struct NetParams {
     pub seed: u64,
 }
 
+impl Default for NetParams {
+    /// The study's final network: 12 hidden units, decay 0.01, five nets, seed 42.
+    fn default() -> Self {
+        NetParams::new(12, 0.01, 42)
+    }
+}
+
+super::linfa_estimator!(NetParams => NetValidParams, AveragedNet);
+
 impl NetParams {
+    /// Checks every setting, naming the first one out of range.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        super::require(self.size >= 1, "size", || {
+            "must be at least 1, got 0".into()
+        })?;
+        super::require(self.repeats >= 1, "repeats", || {
+            "must be at least 1, got 0".into()
+        })?;
+        super::require(self.decay.is_finite() && self.decay >= 0.0, "decay", || {
+            format!("must be a finite number >= 0, got {}", self.decay)
+        })
+    }
+
     /// `size` hidden units and decay `decay`, five nets, at most 100 iterations each.
     pub fn new(size: usize, decay: f64, seed: u64) -> Self {
         NetParams {
@@ -172,15 +194,7 @@ impl Fit for NetParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<AveragedNet, ModelError> {
         super::check_training(x, y)?;
-        super::require(self.size >= 1, "size", || {
-            "must be at least 1, got 0".into()
-        })?;
-        super::require(self.repeats >= 1, "repeats", || {
-            "must be at least 1, got 0".into()
-        })?;
-        super::require(self.decay.is_finite() && self.decay >= 0.0, "decay", || {
-            format!("must be a finite number >= 0, got {}", self.decay)
-        })?;
+        self.validate()?;
         let scaler = Standardizer::fit(x);
         let scaled = scaler.transform(x);
         let shape = Shape {

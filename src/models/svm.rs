@@ -53,7 +53,33 @@ pub struct SvmParams {
     pub gamma: Gamma,
 }
 
+impl Default for SvmParams {
+    /// C = 1 (kernlab's default; the study tunes C over [`SvmParams::cost_grid`]) and γ from
+    /// `sigest`, as caret's `svmRadial`, with seed 42.
+    fn default() -> Self {
+        SvmParams {
+            c: 1.0,
+            gamma: Gamma::Sigest { seed: 42 },
+        }
+    }
+}
+
+super::linfa_estimator!(SvmParams => SvmValidParams, Svm);
+
 impl SvmParams {
+    /// Checks every setting, naming the first one out of range.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        super::require(self.c.is_finite() && self.c > 0.0, "c", || {
+            format!("must be a finite number > 0, got {}", self.c)
+        })?;
+        match self.gamma {
+            Gamma::Fixed(g) => super::require(g.is_finite() && g > 0.0, "gamma", || {
+                format!("must be a finite number > 0, got {g}")
+            }),
+            Gamma::Sigest { .. } => Ok(()),
+        }
+    }
+
     /// The study's grid of costs: 0.25, 0.5, …, 32.
     pub fn cost_grid() -> Vec<f64> {
         (0..8).map(|i| 0.25 * f64::powi(2.0, i)).collect()
@@ -400,9 +426,7 @@ impl Fit for SvmParams {
 
     fn fit(&self, x: ArrayView2<'_, f64>, y: &[u8]) -> Result<Svm, ModelError> {
         super::check_training(x, y)?;
-        super::require(self.c.is_finite() && self.c > 0.0, "c", || {
-            format!("must be a finite number > 0, got {}", self.c)
-        })?;
+        self.validate()?;
         let scaler = Standardizer::fit(x);
         let scaled = scaler.transform(x);
         let gamma = resolve_gamma(self.gamma, scaled.view())? as f32;

@@ -343,7 +343,7 @@ pub fn run(
         .iter()
         .map(|&mtry| ForestParams {
             trees: params.forest_trees,
-            mtry,
+            mtry: Some(mtry),
             seed: params.seed,
         })
         .collect();
@@ -351,7 +351,8 @@ pub fn run(
     let start = Instant::now();
     let g = cv(x.view(), &y, &folds, &grid, progress)?;
     let chosen_forest = g.best().params;
-    let forest_label = |p: &ForestParams| format!("{} trees, mtry {}", p.trees, p.mtry);
+    let forest_label =
+        |p: &ForestParams| format!("{} trees, mtry {}", p.trees, p.mtry_for(x.ncols()));
     models.push(finish(
         PAPER[2].0,
         2,

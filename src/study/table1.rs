@@ -288,8 +288,12 @@ pub fn run(
         "Random forest",
         2,
         &forest,
-        format!("{} trees, mtry = {}", forest.trees, forest.mtry),
-        grid_of(&g, |p| format!("mtry = {}", p.mtry)),
+        format!(
+            "{} trees, mtry = {}",
+            forest.trees,
+            forest.mtry_for(x.ncols())
+        ),
+        grid_of(&g, |p| format!("mtry = {}", p.mtry_for(x.ncols()))),
         g.best,
         start.elapsed().as_secs_f64(),
         data4,
