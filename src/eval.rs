@@ -1,7 +1,8 @@
 //! Cross-validation and the metrics the study reports, with the intervals and tests it left out.
 //!
 //! - [`StratifiedKFold`]: seeded, class-stratified k-fold and repeated k-fold splits.
-//! - [`grid_search`]: mean (and spread) of cross-validated accuracy over a grid of settings.
+//! - [`grid_search`]: mean (and spread) of cross-validated accuracy over a grid of settings;
+//!   [`linfa_grid_search`] runs it for any linfa classifier.
 //! - [`ConfusionMatrix`]: accuracy with its exact (Clopper–Pearson) 95% interval, Cohen's kappa,
 //!   per-class sensitivity, specificity, precision and balanced accuracy, as R caret's
 //!   `confusionMatrix` reports them.
@@ -10,6 +11,9 @@
 //! The interval and the test use the regularised incomplete beta function from `statrs`; the
 //! rest is counting, written here so each definition sits next to its test.
 
+use linfa::traits::{Fit, Predict, PredictInplace};
+use linfa::Dataset;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -192,6 +196,50 @@ where
         }
     });
     Ok(GridSearch { points, best })
+}
+
+/// Cross-validates every setting of `grid` of any linfa classifier (its parameters, checked or
+/// not) on rows `x` with labels `y` (`0..n_classes`): each fold's training rows become a
+/// [`linfa::Dataset`], the fitted model predicts the fold's held-out rows, and the scores are
+/// the accuracies. Folds run in parallel.
+///
+/// ```
+/// use fmnist::eval::{linfa_grid_search, StratifiedKFold};
+/// use fmnist::models::knn::KnnParams;
+/// use ndarray::Array2;
+///
+/// let x = Array2::from_shape_fn((40, 2), |(i, j)| (i % 4 * 10 + j) as f64 + i as f64 * 0.01);
+/// let y: Vec<usize> = (0..40).map(|i| i % 4).collect();
+/// let labels: Vec<u8> = y.iter().map(|&l| l as u8).collect();
+/// let folds = StratifiedKFold::new(5, 1).split(&labels);
+/// let grid = [KnnParams { k: 1 }, KnnParams { k: 3 }];
+/// let search = linfa_grid_search(&grid, x.view(), &y, &folds)?;
+/// assert_eq!(search.best().mean(), 1.0);
+/// # Ok::<(), fmnist::models::ModelError>(())
+/// ```
+pub fn linfa_grid_search<P, E>(
+    grid: &[P],
+    x: ArrayView2<'_, f64>,
+    y: &[usize],
+    folds: &[Fold],
+) -> Result<GridSearch<P>, E>
+where
+    P: Fit<Array2<f64>, Array1<usize>, E> + Clone + Sync,
+    P::Object: PredictInplace<Array2<f64>, Array1<usize>>,
+    E: std::error::Error + From<linfa::Error> + Send,
+{
+    grid_search(grid, folds, |params, fold| {
+        let labels = fold.train.iter().map(|&i| y[i]).collect::<Array1<_>>();
+        let model = params.fit(&Dataset::new(x.select(Axis(0), &fold.train), labels))?;
+        let predicted: Array1<usize> = model.predict(&x.select(Axis(0), &fold.test));
+        let right = fold
+            .test
+            .iter()
+            .zip(&predicted)
+            .filter(|&(&i, &p)| y[i] == p)
+            .count();
+        Ok(right as f64 / fold.test.len() as f64)
+    })
 }
 
 /// Share of positions where `predicted` equals `actual`.

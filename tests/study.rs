@@ -286,3 +286,67 @@ fn parameters_out_of_range_are_refused_before_any_work() {
     );
     assert!(computed.titles().is_empty(), "nothing ran");
 }
+
+#[test]
+fn a_linfa_estimator_goes_through_table_1s_protocol_into_a_row() {
+    use fmnist::study::table1::{Table1Inputs, Table1Params};
+    use fmnist::study::Preset;
+    use linfa_trees::DecisionTree;
+
+    let dir = tempfile::tempdir().unwrap();
+    write_dataset(dir.path(), 60);
+    let mut study = study(dir.path());
+    let params = Table1Params {
+        folds: 3,
+        svm_costs: vec![1.0],
+        decays: vec![0.1],
+        ks: vec![5],
+        ..Table1Params::quick()
+    };
+    let table1 = study.run::<Table1>(&params).unwrap();
+    let inputs = Table1Inputs::new(study.data(), &params).unwrap();
+    assert_eq!(inputs.folds.len(), 3);
+    let grid: Vec<_> = [1, 8]
+        .into_iter()
+        .map(|d| {
+            (
+                format!("max depth {d}"),
+                DecisionTree::params().max_depth(Some(d)),
+            )
+        })
+        .collect();
+    let tree = inputs
+        .evaluate::<_, linfa::Error>("Decision tree (linfa-trees)", &grid, study.progress())
+        .unwrap();
+    assert_eq!(tree.grid.len(), 2);
+    assert_eq!(
+        tree.chosen, "max depth 8",
+        "a depth-1 tree cannot tell ten bands apart"
+    );
+    assert!(
+        tree.confusion.accuracy() > 0.9,
+        "{}",
+        tree.confusion.accuracy()
+    );
+    assert_eq!(tree.paper_row, None);
+
+    let csv = table1.with_model(tree).table().to_csv();
+    let last = csv.lines().last().unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6 + 1, "{csv}");
+    assert!(
+        last.starts_with("Decision tree (linfa-trees),max depth 8,"),
+        "{last}"
+    );
+    assert!(
+        last.ends_with(",,,42"),
+        "no study numbers for a model the study did not fit: {last}"
+    );
+    assert_eq!(
+        table1.table().to_csv(),
+        csv.lines()
+            .take(7)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+        "the study's rows are unchanged"
+    );
+}

@@ -452,13 +452,10 @@ impl ModelComparison {
         let models: Vec<_> = study
             .models
             .iter()
-            .map(|m| {
-                let (_, acc, kappa) = PAPER[m.paper_row];
-                ComparedModel {
-                    name: m.name,
-                    confusion: &m.confusion,
-                    study: Some((acc, kappa)),
-                }
+            .map(|m| ComparedModel {
+                name: m.name,
+                confusion: &m.confusion,
+                study: m.paper_row.map(|r| (PAPER[r].1, PAPER[r].2)),
             })
             .collect();
         ModelComparison::new(

@@ -118,8 +118,9 @@ pub enum StudyError {
 pub struct ModelResult {
     /// Row name, e.g. "SVM (radial)".
     pub name: &'static str,
-    /// Index of the study's row for this model in its section's table of the study's numbers.
-    pub paper_row: usize,
+    /// Index of the study's row for this model in its section's table of the study's numbers;
+    /// `None` for a model the study did not fit (a row added from a notebook).
+    pub paper_row: Option<usize>,
     /// The chosen hyperparameters, formatted.
     pub chosen: String,
     /// Every grid point: its label, mean and standard deviation of CV accuracy.
@@ -196,7 +197,7 @@ pub(crate) fn finish<P: Fit>(
     let predict_seconds = start.elapsed().as_secs_f64();
     Ok(ModelResult {
         name,
-        paper_row,
+        paper_row: Some(paper_row),
         chosen,
         grid,
         best,

@@ -295,7 +295,7 @@ pub fn run(
     let predictions = crate::models::Classifier::predict(&model, xt.view());
     models.push(ModelResult {
         name: PAPER[0].0,
-        paper_row: 0,
+        paper_row: Some(0),
         chosen: boost_label(&best),
         grid: grid_of(&g, boost_label),
         best: g.best,
@@ -473,7 +473,11 @@ impl PcaModels {
         ]);
         for m in &self.models {
             let (lo, hi) = m.confusion.accuracy_ci95();
-            let (_, study_acc, study_kappa) = PAPER[m.paper_row];
+            let study = m.paper_row.map(|r| PAPER[r]);
+            let (study_acc, study_kappa) = (
+                study.map(|(_, acc, _)| format!("{acc:.4}")),
+                study.map(|(_, _, kappa)| format!("{kappa:.4}")),
+            );
             t.push([
                 m.name.to_string(),
                 m.chosen.clone(),
@@ -483,8 +487,8 @@ impl PcaModels {
                 format!("{lo:.4}"),
                 format!("{hi:.4}"),
                 format!("{:.4}", m.confusion.kappa()),
-                format!("{study_acc:.4}"),
-                format!("{study_kappa:.4}"),
+                study_acc.unwrap_or_default(),
+                study_kappa.unwrap_or_default(),
                 self.components.to_string(),
                 self.params.seed.to_string(),
             ]);
@@ -561,16 +565,21 @@ impl PcaModels {
         ]);
         for m in &self.models {
             let (lo, hi) = m.confusion.accuracy_ci95();
-            let (_, study_acc, study_kappa) = PAPER[m.paper_row];
             let acc = m.confusion.accuracy();
-            let verdict = verdict(study_acc, acc, (lo, hi));
+            let (study, verdict) = match m.paper_row.map(|r| PAPER[r]) {
+                Some((_, study_acc, study_kappa)) => (
+                    format!("{}, {study_kappa:.3}", pct(study_acc)),
+                    verdict(study_acc, acc, (lo, hi)),
+                ),
+                None => (String::new(), ""),
+            };
             t.push([
                 m.name.to_string(),
                 m.chosen.clone(),
                 pct(m.cv_accuracy()),
                 format!("{} ({} to {})", pct(acc), pct(lo), pct(hi)),
                 format!("{:.3}", m.confusion.kappa()),
-                format!("{}, {study_kappa:.3}", pct(study_acc)),
+                study,
                 verdict.to_string(),
                 format!("{:.1}", m.cv_seconds + m.fit_seconds),
             ]);

@@ -116,7 +116,9 @@ impl Reproduction<'_> {
         }
         // Section 2: Table 1.
         for m in &self.table1.models {
-            let (_, _, study_cv, study_test) = table1::PAPER[m.paper_row];
+            let Some((_, _, study_cv, study_test)) = m.paper_row.map(|r| table1::PAPER[r]) else {
+                continue;
+            };
             let ours = m.confusion.accuracy();
             let ci = m.confusion.accuracy_ci95();
             let reason = match m.name {
@@ -204,7 +206,10 @@ impl Reproduction<'_> {
         ]);
         // Section 3.3: Figure 11.
         for m in &self.pca_models.models {
-            let (name, study_acc, study_kappa) = pca_models::PAPER[m.paper_row];
+            let Some((name, study_acc, study_kappa)) = m.paper_row.map(|r| pca_models::PAPER[r])
+            else {
+                continue;
+            };
             let ours = m.confusion.accuracy();
             let ci = m.confusion.accuracy_ci95();
             let verdict = super::verdict(study_acc, ours, ci);

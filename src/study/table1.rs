@@ -14,10 +14,10 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use crate::progress::Progress;
-use ndarray::{Array2, Axis};
+use ndarray::{Array1, Array2, Axis};
 
 use crate::data::{Class, FashionMnist, N_CLASSES};
-use crate::eval::StratifiedKFold;
+use crate::eval::{linfa_grid_search, ConfusionMatrix, Fold, GridSearch, StratifiedKFold};
 use crate::features::FeatureParams;
 use crate::figures::{ClassAccuracy, ConfusionHeatmaps};
 use crate::models::bayes::{BayesParams, Density};
@@ -122,6 +122,14 @@ pub struct Table1Chosen {
 }
 
 impl Table1 {
+    /// The table with `model` as one more row (from [`Table1Inputs::evaluate`]), after the
+    /// study's rows.
+    pub fn with_model(&self, model: ModelResult) -> Table1 {
+        let mut table = self.clone();
+        table.models.push(model);
+        table
+    }
+
     /// The SVM's results (the study's Figure 4).
     pub fn svm(&self) -> &ModelResult {
         &self.models[0]
@@ -201,6 +209,115 @@ impl Section for Table1 {
     }
 }
 
+/// The section's inputs as its models see them: the sampled training images' engineered
+/// features and labels, the test images', and the cross-validation folds. Any linfa
+/// classifier goes through the same protocol with [`Table1Inputs::evaluate`].
+#[derive(Debug, Clone)]
+pub struct Table1Inputs {
+    /// Engineered features of the sampled training images (rows × 84).
+    pub x: Array2<f64>,
+    /// Their labels.
+    pub y: Vec<u8>,
+    /// Engineered features of the test rows.
+    pub test_x: Array2<f64>,
+    /// Their labels.
+    pub test_y: Vec<u8>,
+    /// The folds every model is cross-validated on.
+    pub folds: Vec<Fold>,
+}
+
+impl Table1Inputs {
+    /// The sample, features and folds that `params` describe.
+    pub fn new(data: &FashionMnist, params: &Table1Params) -> Result<Self, StudyError> {
+        let sample = data
+            .train
+            .stratified_sample(params.per_class, params.seed)?;
+        let test = data.test.first(params.test_rows);
+        let builder = FeatureParams::default();
+        let y = sample.labels().to_vec();
+        Ok(Table1Inputs {
+            x: builder.transform(sample.images()),
+            test_x: builder.transform(test.images()),
+            folds: StratifiedKFold::new(params.folds, params.seed).split(&y),
+            y,
+            test_y: test.labels().to_vec(),
+        })
+    }
+
+    /// Puts any linfa classifier through the section's protocol: every labelled setting of
+    /// `grid` cross-validated on the section's folds, the best refitted on all training rows
+    /// and tested on the test rows. The result is a row for [`Table1::with_model`]; it has no
+    /// study row to compare with. `E` is the estimator's error type, which Rust cannot infer
+    /// from the parameters alone: `linfa::Error` for linfa-trees, [`crate::models::ModelError`]
+    /// for ours.
+    pub fn evaluate<P, E>(
+        &self,
+        name: &'static str,
+        grid: &[(String, P)],
+        progress: &dyn Progress,
+    ) -> Result<ModelResult, E>
+    where
+        P: linfa::traits::Fit<Array2<f64>, Array1<usize>, E> + Clone + Sync,
+        P::Object: linfa::traits::PredictInplace<Array2<f64>, Array1<usize>>,
+        E: std::error::Error + From<linfa::Error> + Send + Sync,
+    {
+        use linfa::traits::Predict as _;
+        progress.stage(name, grid.len() as u64 + 1);
+        let y: Vec<usize> = self.y.iter().map(|&l| usize::from(l)).collect();
+        let start = Instant::now();
+        let points = grid
+            .iter()
+            .map(|(_, p)| {
+                let point =
+                    linfa_grid_search(std::slice::from_ref(p), self.x.view(), &y, &self.folds);
+                progress.advance(1);
+                point.map(|g| g.points.into_iter().next().expect("one setting, one point"))
+            })
+            .collect::<Result<Vec<_>, E>>()?;
+        let g = GridSearch::from_points(points);
+        let cv_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let (_, best) = &grid[g.best];
+        let model = best.fit(&linfa::Dataset::new(self.x.clone(), Array1::from(y)))?;
+        let fit_seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let predicted: Array1<usize> = model.predict(&self.test_x);
+        let predict_seconds = start.elapsed().as_secs_f64();
+        let n_classes = crate::models::n_classes(&self.y);
+        let predictions = predicted
+            .iter()
+            .map(|&l| {
+                u8::try_from(l)
+                    .ok()
+                    .filter(|&l| usize::from(l) < n_classes)
+                    .ok_or_else(|| {
+                        E::from(linfa::Error::Parameters(format!(
+                            "{name} predicted label {l}, a class it was not trained on"
+                        )))
+                    })
+            })
+            .collect::<Result<Vec<u8>, E>>()?;
+        progress.advance(1);
+        Ok(ModelResult {
+            name,
+            paper_row: None,
+            chosen: grid[g.best].0.clone(),
+            grid: g
+                .points
+                .iter()
+                .zip(grid)
+                .map(|(p, (label, _))| (label.clone(), p.mean(), p.sd()))
+                .collect(),
+            best: g.best,
+            cv_seconds,
+            fit_seconds,
+            predict_seconds,
+            confusion: ConfusionMatrix::with_classes(n_classes, &self.test_y, &predictions),
+            predictions,
+        })
+    }
+}
+
 /// Runs the section-2 study. `progress` advances once per fold of every grid point (the SVM's
 /// and kNN's grids advance once per fold, all their points at once) and once per final fit.
 pub fn run(
@@ -208,17 +325,14 @@ pub fn run(
     params: &Table1Params,
     progress: &dyn Progress,
 ) -> Result<Table1, StudyError> {
-    let sample = data
-        .train
-        .stratified_sample(params.per_class, params.seed)?;
-    let test = data.test.first(params.test_rows);
-    let builder = FeatureParams::default();
-    let x = builder.transform(sample.images());
-    let xt = builder.transform(test.images());
-    let y = sample.labels().to_vec();
-    let yt = test.labels().to_vec();
+    let Table1Inputs {
+        x,
+        y,
+        test_x: xt,
+        test_y: yt,
+        folds,
+    } = Table1Inputs::new(data, params)?;
     let data4 = (x.view(), y.as_slice(), xt.view(), yt.as_slice());
-    let folds = StratifiedKFold::new(params.folds, params.seed).split(&y);
     let per_grid = |points: usize| (points * folds.len()) as u64;
     progress.stage(
         "SVM (radial)",
@@ -383,7 +497,9 @@ impl Table1 {
         ]);
         for m in &self.models {
             let (lo, hi) = m.confusion.accuracy_ci95();
-            let (_, _, study_cv, study_test) = PAPER[m.paper_row];
+            let study = m.paper_row.map(|r| PAPER[r]);
+            let study_cv = study.map(|(_, _, cv, _)| format!("{cv:.4}"));
+            let study_test = study.map(|(_, _, _, test)| format!("{test:.4}"));
             t.push([
                 m.name.to_string(),
                 m.chosen.clone(),
@@ -393,8 +509,8 @@ impl Table1 {
                 format!("{lo:.4}"),
                 format!("{hi:.4}"),
                 format!("{:.4}", m.confusion.kappa()),
-                format!("{study_cv:.4}"),
-                format!("{study_test:.4}"),
+                study_cv.unwrap_or_default(),
+                study_test.unwrap_or_default(),
                 self.params.seed.to_string(),
             ]);
         }
@@ -417,7 +533,9 @@ impl Table1 {
                 format!("{:.2}", m.cv_seconds),
                 format!("{:.2}", m.fit_seconds),
                 format!("{:.2}", m.predict_seconds),
-                format!("{}", PAPER[m.paper_row].1),
+                m.paper_row
+                    .map(|r| PAPER[r].1.to_string())
+                    .unwrap_or_default(),
             ]);
         }
         t
@@ -456,19 +574,25 @@ impl Table1 {
         ]);
         for m in &self.models {
             let (lo, hi) = m.confusion.accuracy_ci95();
-            let (_, minutes, study_cv, study_test) = PAPER[m.paper_row];
             let acc = m.confusion.accuracy();
-            let verdict = verdict(study_test, acc, (lo, hi));
+            let (study, verdict, minutes) = match m.paper_row.map(|r| PAPER[r]) {
+                Some((_, minutes, study_cv, study_test)) => (
+                    format!("{}, {}", pct(study_cv), pct(study_test)),
+                    verdict(study_test, acc, (lo, hi)),
+                    minutes.to_string(),
+                ),
+                None => (String::new(), "", String::new()),
+            };
             t.push([
                 m.name.to_string(),
                 m.chosen.clone(),
                 pct(m.cv_accuracy()),
                 format!("{} ({} to {})", pct(acc), pct(lo), pct(hi)),
                 format!("{:.3}", m.confusion.kappa()),
-                format!("{}, {}", pct(study_cv), pct(study_test)),
+                study,
                 verdict.to_string(),
                 format!("{:.1}", m.cv_seconds + m.fit_seconds),
-                format!("{minutes}"),
+                minutes,
             ]);
         }
         md.push_str(&t.to_markdown());
