@@ -22,6 +22,7 @@ use fmnist::study::cnn::{CnnStudy, CnnStudyParams};
 use fmnist::study::exploration::{Exploration, ExplorationParams};
 use fmnist::study::features::{FeatureTables, FeatureTablesParams};
 use fmnist::study::knn::{KnnStudy, KnnStudyParams};
+use fmnist::study::linfa_baselines::{LinfaBaselines, LinfaBaselinesParams};
 use fmnist::study::pca::{PcaStudy, PcaStudyParams};
 use fmnist::study::pca_models::{PcaModels, PcaModelsParams};
 use fmnist::study::table1::{Table1, Table1Params};
@@ -29,8 +30,8 @@ use fmnist::study::Section;
 use fmnist::Study;
 
 use cli::args::{
-    CnnArgs, Command, DataArgs, FeaturesArgs, FiguresArgs, KnnArgs, PcaModelsArgs, ReproduceArgs,
-    Table1Args,
+    CnnArgs, Command, DataArgs, FeaturesArgs, FiguresArgs, KnnArgs, LinfaArgs, PcaModelsArgs,
+    ReproduceArgs, Table1Args,
 };
 
 fn main() -> ExitCode {
@@ -53,6 +54,7 @@ fn run(command: &Command, data: &DataArgs, seed: u64) -> Result<()> {
         Command::Knn(args) => knn(data.study(seed)?, args),
         Command::PcaModels(args) => pca_models(data.study(seed)?, args),
         Command::Cnn(args) => cnn(data.study(seed)?, args),
+        Command::Linfa(args) => linfa(data.study(seed)?, args),
         Command::Reproduce(args) => reproduce(data.study(seed)?, args),
         Command::Bench(args) => cli::bench::run(data, args, seed),
     }
@@ -230,6 +232,21 @@ fn cnn(study: Study, a: &CnnArgs) -> Result<()> {
         }
     };
     run_and_write::<CnnStudy>(study, params, |s| s.table().to_markdown())
+}
+
+fn linfa(study: Study, a: &LinfaArgs) -> Result<()> {
+    let study = study.with_results_dir(&a.out).with_quick(a.quick);
+    let params = if a.quick {
+        study.params::<LinfaBaselines>()
+    } else {
+        LinfaBaselinesParams {
+            per_class: a.per_class,
+            test_rows: a.test_rows,
+            pca_rows: a.pca_rows,
+            ..study.params::<LinfaBaselines>()
+        }
+    };
+    run_and_write::<LinfaBaselines>(study, params, |s| s.table().to_markdown())
 }
 
 fn reproduce(study: Study, a: &ReproduceArgs) -> Result<()> {

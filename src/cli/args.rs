@@ -92,6 +92,10 @@ pub enum Command {
     /// best classical model (Figures 13 and 14, results/cnn.csv and cnn.md); saves its
     /// weights and reuses them while the settings match.
     Cnn(CnnArgs),
+    /// Beyond the study: linfa's own algorithms (logistic regression, Gaussian naive Bayes,
+    /// PCA, SVM, decision tree) beside ours on Table 1's inputs, with the accuracy and time of
+    /// each and why they differ (results/linfa_baselines.csv and .md).
+    Linfa(LinfaArgs),
     /// Time the pipeline's steps on this machine and write a table.
     Bench(super::bench::BenchArgs),
 }
@@ -190,6 +194,25 @@ pub struct Table1Args {
     /// Trees in the random forest (the study: 500).
     #[arg(long, default_value_t = 500)]
     pub trees: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct LinfaArgs {
+    /// Directory for linfa_baselines.csv and linfa_baselines.md.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Training images sampled per class (Table 1: 1,001).
+    #[arg(long, default_value_t = 1_001)]
+    pub per_class: usize,
+    /// Test rows (the first N test images).
+    #[arg(long, default_value_t = 10_000)]
+    pub test_rows: usize,
+    /// Training images (the first N) whose pixels both PCAs are fitted on.
+    #[arg(long, default_value_t = 10_000)]
+    pub pca_rows: usize,
+    /// A run of seconds on a few hundred images: for checking the pipeline, not its numbers.
+    #[arg(long, env = "FMNIST_QUICK")]
+    pub quick: bool,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,8 @@ pub mod exploration;
 pub mod features;
 pub mod full;
 pub mod knn;
+#[cfg(feature = "linfa-baselines")]
+pub mod linfa_baselines;
 pub mod pca;
 pub mod pca_models;
 mod pipeline;
@@ -103,6 +105,15 @@ pub enum StudyError {
     /// A table could not be written.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// One of linfa's own algorithms, run beside ours, failed.
+    #[error("linfa's {algorithm} failed")]
+    Linfa {
+        /// The crate and algorithm, e.g. "linfa-svm Svm".
+        algorithm: &'static str,
+        /// linfa's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A setting of the study itself is out of range.
     #[error("invalid setting {param}: {reason}")]
     InvalidParams {
