@@ -192,6 +192,40 @@ pub fn feature_names() -> &'static [String] {
     })
 }
 
+/// Features as a polars DataFrame: a `label` column (the class, 0 to 9, as `u32`), then one `f64` column
+/// per feature under its name ([`feature_names`]).
+///
+/// # Errors
+/// If `labels` has not one entry per row of `features`, or `features` has not 84 columns.
+#[cfg(feature = "polars")]
+pub fn to_dataframe(
+    features: ArrayView2<'_, f64>,
+    labels: &[u8],
+) -> polars::prelude::PolarsResult<polars::prelude::DataFrame> {
+    use polars::prelude::{Column, DataFrame, PolarsError};
+    if labels.len() != features.nrows() || features.ncols() != N_FEATURES {
+        return Err(PolarsError::ShapeMismatch(
+            format!(
+                "{} labels for {} rows of {} features (expected {N_FEATURES})",
+                labels.len(),
+                features.nrows(),
+                features.ncols()
+            )
+            .into(),
+        ));
+    }
+    // polars has no `u8` column without its `dtype-u8` feature.
+    let labels: Vec<u32> = labels.iter().map(|&l| u32::from(l)).collect();
+    let mut columns = vec![Column::new("label".into(), labels)];
+    columns.extend(
+        feature_names()
+            .iter()
+            .zip(features.axis_iter(Axis(1)))
+            .map(|(name, values)| Column::new(name.as_str().into(), values.to_vec())),
+    );
+    DataFrame::new(columns)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,5 +329,22 @@ mod tests {
             let one = FeatureParams::default().features_of(images.row(i));
             assert_eq!(all.row(i).to_vec(), one.to_vec());
         }
+    }
+
+    #[cfg(feature = "polars")]
+    #[test]
+    fn features_become_a_dataframe_with_named_columns() {
+        let images = Array2::from_shape_fn((3, PIXELS), |(i, j)| ((i * 37 + j) % 256) as u8);
+        let x = FeatureParams::default().transform(images.view());
+        let df = to_dataframe(x.view(), &[0, 5, 9]).unwrap();
+        assert_eq!(df.shape(), (3, 1 + N_FEATURES));
+        assert_eq!(df.get_column_names()[1].as_str(), feature_names()[0]);
+        let last = &feature_names()[N_FEATURES - 1];
+        let column = df.column(last).unwrap().f64().unwrap();
+        assert_eq!(column.get(2), Some(x[[2, N_FEATURES - 1]]));
+        assert!(
+            to_dataframe(x.view(), &[0, 5]).is_err(),
+            "one label per row"
+        );
     }
 }

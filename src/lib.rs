@@ -17,6 +17,8 @@
 //!   the evcxr Jupyter kernel; [`report`]: tables as CSV, Markdown and HTML.
 //! - [`progress`]: how long work reports how far it has got; [`fs`]: every output written whole
 //!   or not at all.
+//! - [`linfa`] (and, with the `polars` feature, [`polars`](mod@polars)) re-exported, so that a
+//!   notebook names the very versions our models implement and our tables build.
 //!
 //! ```no_run
 //! use fmnist::Study;
@@ -46,3 +48,10 @@ pub mod report;
 pub mod study;
 
 pub use study::{Study, StudyError};
+
+/// linfa, whose `Fit` and `Predict` our models implement: the same version for a caller's own
+/// estimators (a `:dep linfa-trees` in a notebook resolves to it).
+pub use linfa;
+/// polars, whose `DataFrame` [`report::Table::to_dataframe`] builds.
+#[cfg(feature = "polars")]
+pub use polars;

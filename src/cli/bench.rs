@@ -26,7 +26,7 @@ use fmnist::models::svm::{Gamma, SvmParams};
 use fmnist::models::{Classifier, Fit, Scaled};
 use fmnist::pca::Pca;
 use fmnist::preprocess::PixelPrep;
-use fmnist::report::Table;
+use fmnist::report::{Cell, Table};
 use fmnist::study::knn::KnnStudyParams;
 use fmnist::study::pca_models::PcaModelsParams;
 use fmnist::study::table1::Table1Params;
@@ -386,7 +386,7 @@ pub fn run(data_args: &DataArgs, args: &BenchArgs, seed: u64) -> Result<()> {
     print!("{table}");
     let mut csv = Table::new(["step", "median_seconds"]);
     for row in &rows {
-        csv.push([row.id.to_string(), format!("{:.4}", row.median())]);
+        csv.push([Cell::text(row.id.to_string()), Cell::fixed(row.median(), 4)]);
     }
     let csv_path = args.out.with_extension("csv");
     fmnist::fs::write_atomically(&args.out, table.as_bytes())?;

@@ -22,15 +22,14 @@ use crate::models::boost::BoostParams;
 use crate::models::cnn::{CnnParams, TrainedCnn};
 use crate::models::Classifier;
 use crate::pca::Pca;
-use crate::report::{pct, thousands, Table};
+use crate::report::{pct, thousands, Cell, Table};
 use crate::study::{
     require_rows, require_test_rows, require_train_rows, FigureFile, Preset, Section, Study,
     StudyError, TableFile,
 };
 
-/// Epochs of the default network, fixed before any training run by the time budget (training
-/// within 15 minutes on 2 cores, with margin); the test images never chose it.
-pub const EPOCHS: usize = 12;
+/// Epochs the section trains: the default network's.
+pub const EPOCHS: usize = crate::models::cnn::DEFAULT_EPOCHS;
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -267,7 +266,7 @@ impl Section for CnnStudy {
         require_train_rows(study, p.train_rows, 1)?;
         require_test_rows(study, p.test_rows)?;
         require_rows("components", p.components, 1, PIXELS, "components")?;
-        p.net.check()?;
+        p.net.validate()?;
         Ok(p.baseline.validate()?)
     }
 
@@ -357,14 +356,14 @@ impl CnnStudy {
         for (name, setting, cm) in rows {
             let (lo, hi) = cm.accuracy_ci95();
             t.push([
-                name,
-                setting,
-                self.trained.train_images.to_string(),
-                format!("{:.4}", cm.accuracy()),
-                format!("{lo:.4}"),
-                format!("{hi:.4}"),
-                format!("{:.4}", cm.kappa()),
-                self.params.net.seed.to_string(),
+                Cell::text(name),
+                Cell::text(setting),
+                Cell::from(self.trained.train_images),
+                Cell::fixed(cm.accuracy(), 4),
+                Cell::fixed(lo, 4),
+                Cell::fixed(hi, 4),
+                Cell::fixed(cm.kappa(), 4),
+                Cell::from(self.params.net.seed),
             ]);
         }
         t
@@ -376,11 +375,10 @@ impl CnnStudy {
         let mut t = Table::new(["epoch", "train_loss", "train_accuracy", "test_accuracy"]);
         for r in &self.trained.history {
             t.push([
-                r.epoch.to_string(),
-                format!("{:.4}", r.loss),
-                format!("{:.4}", r.train_accuracy),
-                r.monitor_accuracy
-                    .map_or(String::new(), |a| format!("{a:.4}")),
+                Cell::from(r.epoch),
+                Cell::fixed(r.loss, 4),
+                Cell::fixed(r.train_accuracy, 4),
+                r.monitor_accuracy.map(|a| Cell::fixed(a, 4)).into(),
             ]);
         }
         t
@@ -395,13 +393,11 @@ impl CnnStudy {
             "right_only_second",
             "p_value",
         ]);
-        t.push([
-            self.name(),
-            self.baseline.name.clone(),
-            self.mcnemar.only_first.to_string(),
-            self.mcnemar.only_second.to_string(),
-            format!("{:.3e}", self.mcnemar.p_value),
-        ]);
+        t.push(crate::study::mcnemar_row(
+            &self.name(),
+            &self.baseline.name,
+            &self.mcnemar,
+        ));
         t
     }
 
@@ -413,19 +409,19 @@ impl CnnStudy {
             WeightsOrigin::Trained { .. } => "trained in this run",
         };
         t.push([
-            "train the CNN".to_string(),
-            format!("{:.1}", self.trained.train_seconds),
-            note.to_string(),
+            Cell::text("train the CNN"),
+            Cell::fixed(self.trained.train_seconds, 1),
+            Cell::text(note),
         ]);
         t.push([
-            "classify the test images".to_string(),
-            format!("{:.2}", self.predict_seconds),
-            String::new(),
+            Cell::text("classify the test images"),
+            Cell::fixed(self.predict_seconds, 2),
+            Cell::missing(),
         ]);
         t.push([
-            "fit and test the baseline".to_string(),
-            format!("{:.1}", self.baseline.seconds),
-            String::new(),
+            Cell::text("fit and test the baseline"),
+            Cell::fixed(self.baseline.seconds, 1),
+            Cell::missing(),
         ]);
         t
     }

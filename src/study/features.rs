@@ -3,7 +3,7 @@
 
 use crate::data::Split;
 use crate::features::{feature_names, FeatureParams, LineSummary};
-use crate::report::Table;
+use crate::report::{Cell, Table};
 use crate::study::{require_per_class, Section, Study, StudyError, TableFile};
 
 /// Which features to write.
@@ -44,7 +44,10 @@ fn features_table(builder: &FeatureParams, split: &Split) -> Table {
     let mut t =
         Table::new(std::iter::once("label").chain(feature_names().iter().map(String::as_str)));
     for (row, &label) in x.rows().into_iter().zip(split.labels()) {
-        t.push(std::iter::once(label.to_string()).chain(row.iter().map(|v| format!("{v:.10}"))));
+        t.push(
+            std::iter::once(Cell::from(usize::from(label)))
+                .chain(row.iter().map(|&v| Cell::fixed(v, 10))),
+        );
     }
     t
 }

@@ -20,7 +20,7 @@ use crate::models::knn::{self, KnnParams};
 use crate::models::{Classifier, Fit, ModelError, Scaled};
 use crate::pca::Pca;
 use crate::preprocess::PixelPrep;
-use crate::report::{pct, thousands, Table};
+use crate::report::{pct, thousands, Cell, Table};
 use crate::study::knn::{KnnStudy, KnnStudyParams};
 use crate::study::pca_models::{PcaModels, PcaModelsParams};
 use crate::study::table1::{Table1, Table1Params};
@@ -297,19 +297,19 @@ impl FullData {
             let (pl, ph) = r.paper.accuracy_ci95();
             let (fl, fh) = r.full.accuracy_ci95();
             t.push([
-                r.section.to_string(),
-                r.name.to_string(),
-                r.features.to_string(),
-                r.setting.clone(),
-                format!("{:.4}", r.paper.accuracy()),
-                format!("{pl:.4}"),
-                format!("{ph:.4}"),
-                format!("{:.4}", r.full.accuracy()),
-                format!("{fl:.4}"),
-                format!("{fh:.4}"),
-                format!("{:.4}", r.full.kappa()),
-                self.train_rows.to_string(),
-                self.seed.to_string(),
+                Cell::text(r.section),
+                Cell::text(r.name),
+                Cell::text(r.features),
+                Cell::text(&r.setting),
+                Cell::fixed(r.paper.accuracy(), 4),
+                Cell::fixed(pl, 4),
+                Cell::fixed(ph, 4),
+                Cell::fixed(r.full.accuracy(), 4),
+                Cell::fixed(fl, 4),
+                Cell::fixed(fh, 4),
+                Cell::fixed(r.full.kappa(), 4),
+                Cell::from(self.train_rows),
+                Cell::from(self.seed),
             ]);
         }
         t
@@ -319,7 +319,7 @@ impl FullData {
     pub fn timings(&self) -> Table {
         let mut t = Table::new(["model", "fit_predict_seconds"]);
         for r in &self.rows {
-            t.push([r.name.to_string(), format!("{:.2}", r.seconds)]);
+            t.push([Cell::text(r.name), Cell::fixed(r.seconds, 2)]);
         }
         t
     }

@@ -24,7 +24,7 @@ use crate::figures::KnnTuning;
 use crate::models::knn;
 use crate::pca::{Pca, PcaError};
 use crate::preprocess::PixelPrep;
-use crate::report::{pct, thousands, Table};
+use crate::report::{pct, thousands, Cell, Table};
 use crate::study::{
     require_at_least, require_ks, require_share, require_test_rows, require_train_rows, FigureFile,
     Preset, Section, Study, StudyError, TableFile,
@@ -300,18 +300,18 @@ impl KnnStudy {
         for (arm, study_k, (study_acc, _, _)) in self.arms() {
             let (lo, hi) = arm.confusion.accuracy_ci95();
             t.push([
-                arm.name.to_string(),
-                arm.columns.to_string(),
-                arm.k().to_string(),
-                format!("{:.4}", arm.cv.best().mean()),
-                format!("{:.4}", arm.cv.best().sd()),
-                format!("{:.4}", arm.confusion.accuracy()),
-                format!("{lo:.4}"),
-                format!("{hi:.4}"),
-                format!("{:.4}", arm.confusion.kappa()),
-                study_k.to_string(),
-                format!("{study_acc:.4}"),
-                self.params.seed.to_string(),
+                Cell::text(arm.name),
+                Cell::from(arm.columns),
+                Cell::from(arm.k()),
+                Cell::fixed(arm.cv.best().mean(), 4),
+                Cell::fixed(arm.cv.best().sd(), 4),
+                Cell::fixed(arm.confusion.accuracy(), 4),
+                Cell::fixed(lo, 4),
+                Cell::fixed(hi, 4),
+                Cell::fixed(arm.confusion.kappa(), 4),
+                Cell::from(study_k),
+                Cell::fixed(study_acc, 4),
+                Cell::from(self.params.seed),
             ]);
         }
         t
@@ -322,11 +322,11 @@ impl KnnStudy {
         let mut t = Table::new(["k", "raw_mean", "raw_sd", "pca_mean", "pca_sd"]);
         for (r, p) in self.raw.cv.points.iter().zip(&self.pca.cv.points) {
             t.push([
-                r.params.to_string(),
-                format!("{:.4}", r.mean()),
-                format!("{:.4}", r.sd()),
-                format!("{:.4}", p.mean()),
-                format!("{:.4}", p.sd()),
+                Cell::from(r.params),
+                Cell::fixed(r.mean(), 4),
+                Cell::fixed(r.sd(), 4),
+                Cell::fixed(p.mean(), 4),
+                Cell::fixed(p.sd(), 4),
             ]);
         }
         t

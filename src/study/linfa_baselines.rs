@@ -31,7 +31,7 @@ use crate::models::svm::{self, Gamma, SvmParams};
 use crate::models::{n_classes, Classifier, Fit};
 use crate::pca::Pca;
 use crate::preprocess::Standardizer;
-use crate::report::{pct, Table};
+use crate::report::{pct, Cell, Table};
 use crate::study::table1::{Table1Inputs, Table1Params};
 use crate::study::{
     require_at_least, require_per_class, require_test_rows, require_train_rows, Preset, Section,
@@ -207,17 +207,17 @@ impl LinfaBaselines {
         ]);
         for r in &self.rows {
             t.push([
-                r.algorithm.to_string(),
-                r.setting.clone(),
-                r.linfa.call.clone(),
-                r.linfa.measure.describe(),
-                format!("{:.2}", r.linfa.seconds),
-                r.ours.call.clone(),
-                r.ours.measure.describe(),
-                format!("{:.2}", r.ours.seconds),
-                r.agreement().map(pct).unwrap_or_default(),
-                r.why.to_string(),
-                self.params.seed.to_string(),
+                Cell::text(r.algorithm),
+                Cell::text(&r.setting),
+                Cell::text(&r.linfa.call),
+                Cell::text(r.linfa.measure.describe()),
+                Cell::fixed(r.linfa.seconds, 2),
+                Cell::text(&r.ours.call),
+                Cell::text(r.ours.measure.describe()),
+                Cell::fixed(r.ours.seconds, 2),
+                r.agreement().map(|a| Cell::number(a, pct(a))).into(),
+                Cell::text(r.why),
+                Cell::from(self.params.seed),
             ]);
         }
         t

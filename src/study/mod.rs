@@ -329,6 +329,22 @@ pub(crate) fn require_each<T: std::fmt::Debug>(
     }
 }
 
+/// One row of a McNemar table (`first, second, right_only_first, right_only_second, p_value`).
+pub(crate) fn mcnemar_row(
+    first: &str,
+    second: &str,
+    m: &crate::eval::McNemar,
+) -> [crate::report::Cell; 5] {
+    use crate::report::Cell;
+    [
+        Cell::text(first),
+        Cell::text(second),
+        Cell::from(m.only_first),
+        Cell::from(m.only_second),
+        Cell::number(m.p_value, format!("{:.3e}", m.p_value)),
+    ]
+}
+
 /// Every grid point of every model (mean and sd of CV accuracy, the chosen one marked), as
 /// Markdown.
 pub(crate) fn grid_markdown(models: &[ModelResult]) -> String {
@@ -337,10 +353,10 @@ pub(crate) fn grid_markdown(models: &[ModelResult]) -> String {
         for (i, (label, mean, sd)) in m.grid.iter().enumerate() {
             let mark = if i == m.best { " (chosen)" } else { "" };
             t.push([
-                m.name.to_string(),
-                format!("{label}{mark}"),
-                format!("{mean:.4}"),
-                format!("{sd:.4}"),
+                crate::report::Cell::text(m.name),
+                crate::report::Cell::text(format!("{label}{mark}")),
+                crate::report::Cell::fixed(*mean, 4),
+                crate::report::Cell::fixed(*sd, 4),
             ]);
         }
     }

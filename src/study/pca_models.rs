@@ -36,7 +36,7 @@ use crate::models::forest::ForestParams;
 use crate::models::nnet::NetParams;
 use crate::models::ModelError;
 use crate::pca::Pca;
-use crate::report::{pct, thousands, Table};
+use crate::report::{pct, thousands, Cell, Table};
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict, ModelResult};
 use crate::study::{
     require_at_least, require_each, require_share, require_test_rows, require_train_rows,
@@ -474,23 +474,19 @@ impl PcaModels {
         for m in &self.models {
             let (lo, hi) = m.confusion.accuracy_ci95();
             let study = m.paper_row.map(|r| PAPER[r]);
-            let (study_acc, study_kappa) = (
-                study.map(|(_, acc, _)| format!("{acc:.4}")),
-                study.map(|(_, _, kappa)| format!("{kappa:.4}")),
-            );
             t.push([
-                m.name.to_string(),
-                m.chosen.clone(),
-                format!("{:.4}", m.cv_accuracy()),
-                format!("{:.4}", m.grid[m.best].2),
-                format!("{:.4}", m.confusion.accuracy()),
-                format!("{lo:.4}"),
-                format!("{hi:.4}"),
-                format!("{:.4}", m.confusion.kappa()),
-                study_acc.unwrap_or_default(),
-                study_kappa.unwrap_or_default(),
-                self.components.to_string(),
-                self.params.seed.to_string(),
+                Cell::text(m.name),
+                Cell::text(&m.chosen),
+                Cell::fixed(m.cv_accuracy(), 4),
+                Cell::fixed(m.grid[m.best].2, 4),
+                Cell::fixed(m.confusion.accuracy(), 4),
+                Cell::fixed(lo, 4),
+                Cell::fixed(hi, 4),
+                Cell::fixed(m.confusion.kappa(), 4),
+                study.map(|(_, acc, _)| Cell::fixed(acc, 4)).into(),
+                study.map(|(_, _, kappa)| Cell::fixed(kappa, 4)).into(),
+                Cell::from(self.components),
+                Cell::from(self.params.seed),
             ]);
         }
         t
@@ -506,13 +502,11 @@ impl PcaModels {
             "p_value",
         ]);
         for (a, b, m) in &self.mcnemar {
-            t.push([
-                self.models[*a].name.to_string(),
-                self.models[*b].name.to_string(),
-                m.only_first.to_string(),
-                m.only_second.to_string(),
-                format!("{:.3e}", m.p_value),
-            ]);
+            t.push(crate::study::mcnemar_row(
+                self.models[*a].name,
+                self.models[*b].name,
+                m,
+            ));
         }
         t
     }
@@ -522,10 +516,10 @@ impl PcaModels {
         let mut t = Table::new(["model", "cv_seconds", "fit_seconds", "predict_seconds"]);
         for m in &self.models {
             t.push([
-                m.name.to_string(),
-                format!("{:.2}", m.cv_seconds),
-                format!("{:.2}", m.fit_seconds),
-                format!("{:.2}", m.predict_seconds),
+                Cell::text(m.name),
+                Cell::fixed(m.cv_seconds, 2),
+                Cell::fixed(m.fit_seconds, 2),
+                Cell::fixed(m.predict_seconds, 2),
             ]);
         }
         t

@@ -528,7 +528,10 @@ impl Study {
             .collect();
         let mut timings = crate::report::Table::new(["step", "seconds"]);
         for s in &run.steps {
-            timings.push([s.name.clone(), format!("{:.2}", s.seconds)]);
+            timings.push([
+                crate::report::Cell::text(&s.name),
+                crate::report::Cell::fixed(s.seconds, 2),
+            ]);
         }
         let dir = &self.results_dir;
         let write = crate::fs::write_text;

@@ -27,7 +27,7 @@ use crate::models::logistic::LogisticParams;
 use crate::models::svm::{self, Gamma, SvmParams};
 use crate::models::Scaled;
 use crate::preprocess::Standardizer;
-use crate::report::{pct, thousands, Table};
+use crate::report::{pct, thousands, Cell, Table};
 pub use crate::study::ModelResult;
 use crate::study::{confusion_markdown, cv, finish, grid_markdown, grid_of, verdict};
 use crate::study::{
@@ -498,20 +498,18 @@ impl Table1 {
         for m in &self.models {
             let (lo, hi) = m.confusion.accuracy_ci95();
             let study = m.paper_row.map(|r| PAPER[r]);
-            let study_cv = study.map(|(_, _, cv, _)| format!("{cv:.4}"));
-            let study_test = study.map(|(_, _, _, test)| format!("{test:.4}"));
             t.push([
-                m.name.to_string(),
-                m.chosen.clone(),
-                format!("{:.4}", m.cv_accuracy()),
-                format!("{:.4}", m.grid[m.best].2),
-                format!("{:.4}", m.confusion.accuracy()),
-                format!("{lo:.4}"),
-                format!("{hi:.4}"),
-                format!("{:.4}", m.confusion.kappa()),
-                study_cv.unwrap_or_default(),
-                study_test.unwrap_or_default(),
-                self.params.seed.to_string(),
+                Cell::text(m.name),
+                Cell::text(&m.chosen),
+                Cell::fixed(m.cv_accuracy(), 4),
+                Cell::fixed(m.grid[m.best].2, 4),
+                Cell::fixed(m.confusion.accuracy(), 4),
+                Cell::fixed(lo, 4),
+                Cell::fixed(hi, 4),
+                Cell::fixed(m.confusion.kappa(), 4),
+                study.map(|(_, _, cv, _)| Cell::fixed(cv, 4)).into(),
+                study.map(|(_, _, _, test)| Cell::fixed(test, 4)).into(),
+                Cell::from(self.params.seed),
             ]);
         }
         t
@@ -529,13 +527,13 @@ impl Table1 {
         ]);
         for m in &self.models {
             t.push([
-                m.name.to_string(),
-                format!("{:.2}", m.cv_seconds),
-                format!("{:.2}", m.fit_seconds),
-                format!("{:.2}", m.predict_seconds),
+                Cell::text(m.name),
+                Cell::fixed(m.cv_seconds, 2),
+                Cell::fixed(m.fit_seconds, 2),
+                Cell::fixed(m.predict_seconds, 2),
                 m.paper_row
-                    .map(|r| PAPER[r].1.to_string())
-                    .unwrap_or_default(),
+                    .map(|r| Cell::number(PAPER[r].1, PAPER[r].1.to_string()))
+                    .into(),
             ]);
         }
         t
