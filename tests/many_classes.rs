@@ -1,7 +1,8 @@
 //! Every classical model on a problem that is not Fashion-MNIST's: twelve classes, so labels
 //! above 9, which each model must learn from the data rather than assume. Each is fitted twice,
 //! through linfa's `Fit` on a `Dataset` and through the fast path the study uses, and the two
-//! must predict the same labels.
+//! must predict the same labels. The CNN, whose inputs are 28 × 28 images, learns twelve
+//! classes of images through linfa's `Fit` too.
 
 use fmnist::eval::{accuracy, ConfusionMatrix};
 use fmnist::figures;
@@ -238,4 +239,60 @@ fn a_label_past_255_is_an_error_naming_its_row() {
     let err = linfa::traits::Fit::fit(&KnnParams { k: 1 }, &Dataset::new(x, y)).unwrap_err();
     assert!(matches!(err, ModelError::InvalidData(_)), "{err}");
     assert!(err.to_string().contains("label 300 of row 3"), "{err}");
+}
+
+/// Images of twelve classes: the class is where a bright 6 × 6 square sits (a 3 × 4 grid of
+/// places), on faint noise.
+fn squares(per_class: usize, seed: u64) -> (Array2<f64>, Vec<u8>) {
+    const SIDE: usize = 28;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let n = per_class * CLASSES;
+    let mut x = Array2::zeros((n, SIDE * SIDE));
+    let mut y = Vec::with_capacity(n);
+    for (i, mut row) in x.rows_mut().into_iter().enumerate() {
+        let c = i % CLASSES;
+        y.push(c as u8);
+        row.iter_mut()
+            .for_each(|p| *p = f64::from(rng.gen_range(0u8..40)));
+        let (top, left) = (2 + 8 * (c / 4), 2 + 6 * (c % 4));
+        for r in top..top + 6 {
+            for col in left..left + 6 {
+                row[r * SIDE + col] = f64::from(rng.gen_range(200u8..255));
+            }
+        }
+    }
+    (x, y)
+}
+
+#[test]
+fn the_cnn_learns_twelve_classes_through_linfa() {
+    use fmnist::models::cnn::CnnParams;
+    let (x, y) = squares(30, 1);
+    let (xt, yt) = squares(10, 2);
+    let params = CnnParams {
+        conv1: 4,
+        conv2: 8,
+        hidden: 16,
+        dropout: 0.0,
+        epochs: 8,
+        batch_size: 64,
+        learning_rate: 1e-2,
+        seed: 3,
+    };
+    let train = Dataset::new(x, y.iter().map(|&l| usize::from(l)).collect::<Array1<_>>());
+    let model = linfa::traits::Fit::fit(&params.check().unwrap(), &train).unwrap();
+    assert_eq!(model.classes(), CLASSES);
+    let predicted: Array1<usize> = Predict::predict(&model, &xt);
+    assert!(predicted.iter().any(|&l| l > 9), "labels above 9 predicted");
+    let predicted: Vec<u8> = predicted.iter().map(|&l| l as u8).collect();
+    let acc = accuracy(&yt, &predicted);
+    assert!(
+        acc > 0.8,
+        "CNN on twelve classes: accuracy {acc} (chance 1/12)"
+    );
+    assert_eq!(
+        CnnParams::default().check().unwrap().epochs,
+        fmnist::models::cnn::DEFAULT_EPOCHS,
+        "the default is the section's network"
+    );
 }

@@ -5,8 +5,13 @@
 //!
 //! ```text
 //! 28×28×1 ─ conv 3×3, 32 ─ ReLU ─ max-pool 2 ─ conv 3×3, 64 ─ ReLU ─ max-pool 2 ─ 7×7×64
-//!         ─ dense 128 ─ ReLU ─ dropout 0.5 ─ dense 10 ─ softmax
+//!         ─ dense 128 ─ ReLU ─ dropout 0.5 ─ dense n_classes ─ softmax
 //! ```
+//!
+//! The output layer has one unit per class the training labels imply (ten for Fashion-MNIST).
+//! [`CnnParams`] is a linfa estimator like the classical models: `Default` is the section's
+//! network, [`linfa::ParamGuard`] checks it, and [`linfa::traits::Fit`] trains it on a
+//! `Dataset` of rows of 784 pixels (0–255, as `f64`) with labels `0..n_classes`.
 //!
 //! Convolutions keep the size (zero padding 1). Pixels are divided by 255 and standardised with
 //! the training images' mean and standard deviation. Weights start He-uniform
@@ -51,7 +56,7 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use thiserror::Error;
 
 use super::{argmax, Classifier, Fit, ModelError};
-use crate::data::{N_CLASSES, PIXELS, SIDE};
+use crate::data::{PIXELS, SIDE};
 use crate::linalg;
 
 /// Images per shard: the unit of parallel work, which also fixes the order of every sum.
@@ -80,6 +85,20 @@ pub struct CnnParams {
     /// Seed of the starting weights, the shuffles and the dropout masks.
     pub seed: u64,
 }
+
+/// Epochs of the default network ([`CnnParams::default`]): fixed before any training run by the
+/// time budget (training within 15 minutes on 2 cores, with margin); the test images never
+/// chose it.
+pub const DEFAULT_EPOCHS: usize = 12;
+
+impl Default for CnnParams {
+    /// The network above, trained for [`DEFAULT_EPOCHS`] epochs with seed 42.
+    fn default() -> Self {
+        CnnParams::new(DEFAULT_EPOCHS, 42)
+    }
+}
+
+super::linfa_estimator!(CnnParams => CnnValidParams, Cnn);
 
 impl CnnParams {
     /// The network above, trained for `epochs` epochs in batches of 128 at step size 0.001.
@@ -119,8 +138,9 @@ impl CnnParams {
         }
     }
 
-    /// Checks every setting, naming the first one out of range.
-    pub fn check(&self) -> Result<(), ModelError> {
+    /// Checks every setting, naming the first one out of range (what
+    /// [`linfa::ParamGuard::check`] runs).
+    pub fn validate(&self) -> Result<(), ModelError> {
         use super::require;
         for (v, param) in [
             (self.conv1, "conv1"),
@@ -150,17 +170,19 @@ impl CnnParams {
         )
     }
 
-    fn layers(&self) -> [LayerShape; 4] {
+    /// The layers' shapes for `classes` output classes.
+    fn layers(&self, classes: usize) -> [LayerShape; 4] {
         let pooled = (SIDE / 4) * (SIDE / 4);
         [
             LayerShape::new(9, self.conv1),
             LayerShape::new(9 * self.conv1, self.conv2),
             LayerShape::new(pooled * self.conv2, self.hidden),
-            LayerShape::new(self.hidden, N_CLASSES),
+            LayerShape::new(self.hidden, classes),
         ]
     }
 
-    /// Trains on `images` (`n × 784`, pixels 0–255) with `labels`. After each epoch the model is
+    /// Trains on `images` (`n × 784`, pixels 0–255) with `labels` (`0..n_classes`, as many
+    /// classes as the labels imply, at least two). After each epoch the model is
     /// scored on `monitor` (when given; it never influences training) and `on_epoch` receives
     /// the record; `on_step` is called after every mini-batch, for progress bars.
     pub fn train(
@@ -171,7 +193,7 @@ impl CnnParams {
         mut on_epoch: impl FnMut(&EpochRecord),
         on_step: impl Fn() + Sync,
     ) -> Result<(Cnn, Vec<EpochRecord>), ModelError> {
-        self.check()?;
+        self.validate()?;
         check_images(images, labels)?;
         if let Some((x, y)) = monitor {
             check_images(x, y)?;
@@ -183,7 +205,7 @@ impl CnnParams {
             params: *self,
             mean,
             sd,
-            layers: initial_layers(self.layers(), self.seed),
+            layers: initial_layers(self.layers(super::n_classes(labels)), self.seed),
         };
         let mut adam = Adam::new(&net.layers);
         let steps_per_epoch = n.div_ceil(self.batch_size);
@@ -413,7 +435,7 @@ struct Workspace {
     h: Vec<f32>,
     /// The dropout factor of each hidden unit (0 or `1/(1-p)`), empty without dropout.
     keep: Vec<f32>,
-    /// Class scores (`b × 10`), then their gradient.
+    /// Class scores (`b × classes`), then their gradient.
     logits: Vec<f32>,
     /// Gradients flowing back through the layers; reused down the network.
     d_small: Vec<f32>,
@@ -431,6 +453,11 @@ impl Cnn {
     /// The parameters it was trained with.
     pub fn params(&self) -> &CnnParams {
         &self.params
+    }
+
+    /// How many classes it tells apart (the output layer's width).
+    pub fn classes(&self) -> usize {
+        self.layers[3].shape.fan_out
     }
 
     /// Forward pass over the `b` standardised images in `ws.x`; with a generator, dropout is
@@ -492,7 +519,7 @@ impl Cnn {
         // Softmax cross-entropy: d(mean loss)/d(logits) = (softmax − one-hot) / batch size.
         let (mut loss, mut correct) = (0.0f64, 0usize);
         let scale = 1.0 / batch_len as f32;
-        for (row, &r) in ws.logits.chunks_exact_mut(N_CLASSES).zip(rows) {
+        for (row, &r) in ws.logits.chunks_exact_mut(self.classes()).zip(rows) {
             let label = usize::from(labels[r]);
             let best = argmax(row.iter());
             correct += usize::from(best == label);
@@ -534,7 +561,7 @@ impl Cnn {
         dense_backward(&ws.col1, &ws.d_small, b * s * s, l1, g1, None);
     }
 
-    /// Class scores (`n × 10`) of images given as pixels, in parallel chunks.
+    /// Class scores (`n × classes`) of images given as pixels, in parallel chunks.
     fn logits(&self, images: ArrayView2<'_, u8>) -> Vec<f32> {
         assert_eq!(images.ncols(), PIXELS, "a CNN takes 28 × 28 images");
         let inputs = Inputs::new(images, self.mean, self.sd);
@@ -550,13 +577,13 @@ impl Cnn {
         chunks.concat()
     }
 
-    /// Class probabilities (`n × 10`) of images given as `n × 784` pixels 0–255.
+    /// Class probabilities (`n × classes`) of images given as `n × 784` pixels 0–255.
     pub fn predict_proba_images(&self, images: ArrayView2<'_, u8>) -> Array2<f64> {
         let mut z = Array2::from_shape_vec(
-            (images.nrows(), N_CLASSES),
+            (images.nrows(), self.classes()),
             self.logits(images).into_iter().map(f64::from).collect(),
         )
-        .expect("ten scores per image");
+        .expect("one score per class and image");
         super::softmax_rows(&mut z);
         z
     }
@@ -564,7 +591,7 @@ impl Cnn {
     /// The predicted label of each image (`n × 784`, pixels 0–255).
     pub fn predict_images(&self, images: ArrayView2<'_, u8>) -> Vec<u8> {
         self.logits(images)
-            .chunks_exact(N_CLASSES)
+            .chunks_exact(self.classes())
             .map(|r| argmax(r) as u8)
             .collect()
     }
@@ -985,7 +1012,7 @@ impl TrainedCnn {
             learning_rate: parse("learning_rate", get("learning_rate")?)?,
             seed: parse("seed", get("seed")?)?,
         };
-        params.check()?;
+        params.validate()?;
         let history = get("history")?
             .split(';')
             .filter(|s| !s.is_empty())
@@ -1007,6 +1034,17 @@ impl TrainedCnn {
             .collect::<Result<Vec<_>, String>>()?;
 
         let tensors = SafeTensors::deserialize(bytes)?;
+        // The class count is the output layer's width (files before it varied were all ten).
+        let classes = match tensors.tensor("dense2.bias").map(|t| t.shape().to_vec()) {
+            Ok(shape) if shape.len() == 1 && shape[0] >= 2 => shape[0],
+            Ok(shape) => {
+                return Err(format!(
+                    "tensor \"dense2.bias\" has shape {shape:?}, expected [classes ≥ 2]"
+                )
+                .into())
+            }
+            Err(_) => return Err("no tensor \"dense2.bias\"".into()),
+        };
         let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
             let t = tensors
                 .tensor(name)
@@ -1026,7 +1064,7 @@ impl TrainedCnn {
         };
         let layers = LAYER_NAMES
             .iter()
-            .zip(params.layers())
+            .zip(params.layers(classes))
             .map(|(name, shape)| {
                 Ok(Layer {
                     shape,
@@ -1082,6 +1120,7 @@ impl TrainedCnn {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::N_CLASSES;
 
     /// A narrow network, no dropout unless asked, for fast tests.
     fn tiny(epochs: usize, seed: u64) -> CnnParams {
@@ -1177,7 +1216,7 @@ mod tests {
         inputs.gather(rows.iter().copied(), &mut ws.x);
         net.forward(&mut ws, rows.len(), None);
         ws.logits
-            .chunks_exact(N_CLASSES)
+            .chunks_exact(net.classes())
             .zip(rows)
             .map(|(z, &r)| {
                 let m = z.iter().copied().fold(f32::MIN, f32::max) as f64;
@@ -1206,7 +1245,7 @@ mod tests {
             params,
             mean,
             sd,
-            layers: initial_layers(params.layers(), 5),
+            layers: initial_layers(params.layers(N_CLASSES), 5),
         };
         for l in &mut net.layers {
             l.bias
