@@ -93,6 +93,34 @@ impl Cell {
     }
 }
 
+impl Value {
+    /// The count, for an [`Value::Unsigned`].
+    pub fn as_u64(self) -> Option<u64> {
+        match self {
+            Value::Unsigned(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The whole number, for an [`Value::Integer`].
+    pub fn as_i64(self) -> Option<i64> {
+        match self {
+            Value::Integer(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The number, for any numeric value (whole numbers converted).
+    pub fn as_f64(self) -> Option<f64> {
+        match self {
+            Value::Integer(n) => Some(n as f64),
+            Value::Unsigned(n) => Some(n as f64),
+            Value::Number(x) => Some(x),
+            Value::Text | Value::Missing => None,
+        }
+    }
+}
+
 impl From<String> for Cell {
     fn from(text: String) -> Cell {
         Cell::text(text)
@@ -277,32 +305,12 @@ impl Table {
                         .map(|c| (c.value != Value::Missing).then_some(c.as_str()))
                         .collect();
                     Column::new(name, text)
-                } else if all(|v| matches!(v, Value::Unsigned(_))) {
-                    let counts: Vec<Option<u64>> = values()
-                        .map(|v| match v {
-                            Value::Unsigned(n) => Some(n),
-                            _ => None,
-                        })
-                        .collect();
-                    Column::new(name, counts)
-                } else if all(|v| matches!(v, Value::Integer(_))) {
-                    let ints: Vec<Option<i64>> = values()
-                        .map(|v| match v {
-                            Value::Integer(n) => Some(n),
-                            _ => None,
-                        })
-                        .collect();
-                    Column::new(name, ints)
+                } else if all(|v| v.as_u64().is_some()) {
+                    Column::new(name, values().map(Value::as_u64).collect::<Vec<_>>())
+                } else if all(|v| v.as_i64().is_some()) {
+                    Column::new(name, values().map(Value::as_i64).collect::<Vec<_>>())
                 } else {
-                    let reals: Vec<Option<f64>> = values()
-                        .map(|v| match v {
-                            Value::Integer(n) => Some(n as f64),
-                            Value::Unsigned(n) => Some(n as f64),
-                            Value::Number(x) => Some(x),
-                            Value::Text | Value::Missing => None,
-                        })
-                        .collect();
-                    Column::new(name, reals)
+                    Column::new(name, values().map(Value::as_f64).collect::<Vec<_>>())
                 }
             })
             .collect();

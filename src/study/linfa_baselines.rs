@@ -358,6 +358,29 @@ fn ours<P: Fit>(inputs: &Table1Inputs, call: String, params: &P) -> Result<Outco
     })
 }
 
+/// Fits and tests one of linfa's classifiers on the section's features, as [`ours`] does ours.
+fn theirs<P, E>(
+    inputs: &Table1Inputs,
+    algorithm: &'static str,
+    call: &str,
+    params: &P,
+) -> Result<Outcome, StudyError>
+where
+    P: linfa::traits::Fit<Array2<f64>, Array1<usize>, E>,
+    P::Object: linfa::traits::PredictInplace<Array2<f64>, Array1<usize>>,
+    E: std::error::Error + From<linfa::Error> + Send + Sync + 'static,
+{
+    let start = Instant::now();
+    let train = Dataset::new(inputs.x.clone(), targets(&inputs.y));
+    let model = params.fit(&train).map_err(linfa_error(algorithm))?;
+    let predicted = model.predict(&inputs.test_x);
+    Ok(Outcome {
+        call: call.into(),
+        seconds: start.elapsed().as_secs_f64(),
+        measure: classified(inputs, &predicted),
+    })
+}
+
 fn logistic(inputs: &Table1Inputs, decay: f64) -> Result<Comparison, StudyError> {
     let alpha = 2.0 * decay;
     let start = Instant::now();
@@ -397,17 +420,12 @@ fn logistic(inputs: &Table1Inputs, decay: f64) -> Result<Comparison, StudyError>
 }
 
 fn gaussian_nb(inputs: &Table1Inputs) -> Result<Comparison, StudyError> {
-    let start = Instant::now();
-    let train = Dataset::new(inputs.x.clone(), targets(&inputs.y));
-    let model = linfa_bayes::GaussianNb::params()
-        .fit(&train)
-        .map_err(linfa_error("linfa-bayes GaussianNb"))?;
-    let predicted = model.predict(&inputs.test_x);
-    let linfa = Outcome {
-        call: "GaussianNb::params()".into(),
-        seconds: start.elapsed().as_secs_f64(),
-        measure: classified(inputs, &predicted),
-    };
+    let linfa = theirs(
+        inputs,
+        "linfa-bayes GaussianNb",
+        "GaussianNb::params()",
+        &linfa_bayes::GaussianNb::params(),
+    )?;
     let ours = ours(
         inputs,
         "BayesParams { density: Density::Gaussian }".into(),
@@ -537,17 +555,12 @@ fn svm_radial(inputs: &Table1Inputs, c: f64, seed: u64) -> Result<Comparison, St
 }
 
 fn decision_tree(inputs: &Table1Inputs, seed: u64) -> Result<Comparison, StudyError> {
-    let start = Instant::now();
-    let train = Dataset::new(inputs.x.clone(), targets(&inputs.y));
-    let model = linfa_trees::DecisionTree::params()
-        .fit(&train)
-        .map_err(linfa_error("linfa-trees DecisionTree"))?;
-    let predicted = model.predict(&inputs.test_x);
-    let linfa = Outcome {
-        call: "DecisionTree::params()".into(),
-        seconds: start.elapsed().as_secs_f64(),
-        measure: classified(inputs, &predicted),
-    };
+    let linfa = theirs(
+        inputs,
+        "linfa-trees DecisionTree",
+        "DecisionTree::params()",
+        &linfa_trees::DecisionTree::params(),
+    )?;
     let forest = ForestParams::study(inputs.x.ncols(), seed);
     let ours = ours(
         inputs,

@@ -155,6 +155,23 @@ impl ModelResult {
     pub fn cv_accuracy(&self) -> f64 {
         self.grid[self.best].1
     }
+
+    /// The columns every section's results table starts with: `model, chosen, cv_accuracy,
+    /// cv_sd, test_accuracy, ci95_low, ci95_high, kappa`.
+    pub(crate) fn result_cells(&self) -> [crate::report::Cell; 8] {
+        use crate::report::Cell;
+        let (lo, hi) = self.confusion.accuracy_ci95();
+        [
+            Cell::text(self.name),
+            Cell::text(&self.chosen),
+            Cell::fixed(self.cv_accuracy(), 4),
+            Cell::fixed(self.grid[self.best].2, 4),
+            Cell::fixed(self.confusion.accuracy(), 4),
+            Cell::fixed(lo, 4),
+            Cell::fixed(hi, 4),
+            Cell::fixed(self.confusion.kappa(), 4),
+        ]
+    }
 }
 
 pub(crate) fn grid_of<P>(

@@ -472,22 +472,13 @@ impl PcaModels {
             "seed",
         ]);
         for m in &self.models {
-            let (lo, hi) = m.confusion.accuracy_ci95();
             let study = m.paper_row.map(|r| PAPER[r]);
-            t.push([
-                Cell::text(m.name),
-                Cell::text(&m.chosen),
-                Cell::fixed(m.cv_accuracy(), 4),
-                Cell::fixed(m.grid[m.best].2, 4),
-                Cell::fixed(m.confusion.accuracy(), 4),
-                Cell::fixed(lo, 4),
-                Cell::fixed(hi, 4),
-                Cell::fixed(m.confusion.kappa(), 4),
+            t.push(m.result_cells().into_iter().chain([
                 study.map(|(_, acc, _)| Cell::fixed(acc, 4)).into(),
                 study.map(|(_, _, kappa)| Cell::fixed(kappa, 4)).into(),
                 Cell::from(self.components),
                 Cell::from(self.params.seed),
-            ]);
+            ]));
         }
         t
     }
