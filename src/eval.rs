@@ -428,11 +428,74 @@ impl ConfusionMatrix {
             balanced_accuracy: 0.5 * (sensitivity + specificity),
         }
     }
+
+    /// The per-class report a notebook shows: each class's precision, recall, F1 (their
+    /// harmonic mean) and support (its test images), then their unweighted means over the
+    /// classes (`macro average`, support the total). A class never predicted has no precision
+    /// and no F1: the cells are empty, and the macro averages are over the other classes.
+    pub fn class_report(&self) -> crate::report::Table {
+        use crate::report::{Cell, Table};
+        let mut t = Table::new(["class", "precision", "recall", "f1", "support"]);
+        let cell = |v: f64| {
+            if v.is_finite() {
+                Cell::fixed(v, 4)
+            } else {
+                Cell::missing()
+            }
+        };
+        let mean = |values: &[f64]| {
+            let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+            finite.iter().sum::<f64>() / finite.len() as f64
+        };
+        let (mut precision, mut recall, mut f1) = (Vec::new(), Vec::new(), Vec::new());
+        for (c, name) in crate::data::class_names(self.n_classes())
+            .into_iter()
+            .enumerate()
+        {
+            let m = self.class_metrics(c);
+            let f = 2.0 * m.precision * m.sensitivity / (m.precision + m.sensitivity);
+            t.push([
+                Cell::text(name),
+                cell(m.precision),
+                cell(m.sensitivity),
+                cell(f),
+                Cell::from(self.counts[c].iter().sum::<u64>()),
+            ]);
+            precision.push(m.precision);
+            recall.push(m.sensitivity);
+            f1.push(f);
+        }
+        t.push([
+            Cell::text("macro average"),
+            cell(mean(&precision)),
+            cell(mean(&recall)),
+            cell(mean(&f1)),
+            Cell::from(self.total()),
+        ]);
+        t
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_class_report_gives_precision_recall_f1_and_support() {
+        // Class 0: 3 images, 2 right, 1 taken for class 1; class 1: 1 image, right; class 2:
+        // 1 image, taken for class 0, and never predicted.
+        let cm = ConfusionMatrix::with_classes(3, &[0, 0, 0, 1, 2], &[0, 0, 1, 1, 0]);
+        let csv = cm.class_report().to_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "class,precision,recall,f1,support");
+        assert_eq!(lines[1], "class 0,0.6667,0.6667,0.6667,3");
+        assert_eq!(lines[2], "class 1,0.5000,1.0000,0.6667,1");
+        assert_eq!(
+            lines[3], "class 2,,0.0000,,1",
+            "never predicted: no precision"
+        );
+        assert_eq!(lines[4], "macro average,0.5833,0.5556,0.6667,5");
+    }
 
     #[test]
     fn folds_partition_the_rows_and_keep_class_proportions() {

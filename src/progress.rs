@@ -12,7 +12,7 @@ use std::time::Instant;
 /// so an implementation overrides only what it shows. Calls may come from several threads at
 /// once (cross-validation folds run in parallel).
 pub trait Progress: Send + Sync {
-    /// A section of the study begins (`"Section 2: Table 1 and Figure 4"`).
+    /// A section of the study begins (`"Section 2: Table 1 and Figures 4, 15, 16"`).
     fn section(&self, _title: &str) {}
     /// A stage of `total` steps begins; its position is 0.
     fn stage(&self, _message: &str, _total: u64) {}

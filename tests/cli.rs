@@ -510,11 +510,22 @@ fn table1_on_a_small_run_writes_identical_tables_and_its_figures() {
         .path()
         .join("figures/fig04_svm_accuracy_by_class.png")
         .is_file());
-    assert!(out
-        .path()
-        .join("figures/fig04_confusion_engineered_features.png")
-        .is_file());
+    for f in [
+        "fig04_confusion_engineered_features.png",
+        "fig15_misclassified_svm.png",
+        "fig16_confusion_svm_shares.png",
+    ] {
+        assert!(out.path().join("figures").join(f).is_file(), "{f}");
+    }
     assert!(out.path().join("results/table1_timings.csv").is_file());
+    let by_class = std::fs::read_to_string(out.path().join("results/table1_svm_by_class.csv"));
+    let by_class = by_class.unwrap();
+    assert!(by_class.starts_with("class,precision,recall,f1,support\nT-shirt/top,"));
+    assert_eq!(
+        by_class.lines().count(),
+        12,
+        "a header, ten classes, the macro average"
+    );
 }
 
 #[test]
@@ -644,8 +655,8 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
     let figures = out.path().join("figures");
     let pngs = std::fs::read_dir(&figures).unwrap().count();
     assert_eq!(
-        pngs, 16,
-        "every figure of the study, Figure 3 twice, the section-2 heat maps, Figures 13-14"
+        pngs, 19,
+        "every figure of the study, Figure 3 twice, the section-2 heat maps, Figures 13-17"
     );
     assert!(
         files[7].contains("CNN (8-16 filters, 2 epochs)"),

@@ -27,6 +27,28 @@ fn pca_needs_187_components_and_pc1_to_pc4_explain_what_the_study_says() {
         (ratio.sum() - 1.0).abs() < 1e-9,
         "ratios of the total variance"
     );
+
+    // The study's orientation (its Figures 6 and 7): PC1 positive, drawn dark, over the tops of
+    // garments; footwear at the lower left of PC1–PC2; trousers at the top.
+    let pc1 = pca.component_image(0);
+    let top = pc1.slice(ndarray::s![2..10, 8..20]).mean().unwrap();
+    assert!(top > 0.0, "PC1 over the tops: {top}");
+    let scores = pca.transform(data.train.images(), 2).unwrap();
+    let mean = |class: u8, pc: usize| {
+        let rows: Vec<f64> = (0..scores.nrows())
+            .filter(|&i| data.train.labels()[i] == class)
+            .map(|i| scores[[i, pc]])
+            .collect();
+        rows.iter().sum::<f64>() / rows.len() as f64
+    };
+    for footwear in [5, 7, 9] {
+        assert!(
+            mean(footwear, 0) < 0.0 && mean(footwear, 1) < 0.0,
+            "class {footwear}"
+        );
+    }
+    assert!(mean(1, 1) > 1000.0, "trousers at the top: {}", mean(1, 1));
+    assert!(mean(0, 0) > 0.0, "T-shirts to the right");
 }
 
 /// The study's full protocol (10,000 training and test rows, 5-fold CV × 3, k = 1..11): about

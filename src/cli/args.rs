@@ -76,8 +76,9 @@ pub enum Command {
     /// Write the 84 engineered features of the study's training sample and of the test
     /// images as CSV (label first), for other tools.
     Features(FeaturesArgs),
-    /// Section 2: five classifiers on the 84 engineered features (Table 1 and Figure 4,
-    /// results/table1.csv and table1.md).
+    /// Section 2: five classifiers on the 84 engineered features (Table 1, Figure 4 and, past
+    /// the study, Figures 15 and 16; results/table1.csv, table1.md and the SVM's precision,
+    /// recall and F1 by class in table1_svm_by_class.csv).
     Table1(Table1Args),
     /// Section 3.2: kNN on raw pixels against kNN on PCA scores (Figures 9 and 10,
     /// results/knn.csv and knn.md).
@@ -135,13 +136,20 @@ pub struct CnnArgs {
 
 #[derive(Debug, Args)]
 pub struct FiguresArgs {
-    /// Figures to draw, by the study's numbering (3 draws both variants of Figure 3; 4 runs
-    /// the section-2 study, about a minute and a half; 9 and 10 run the kNN study; 11 and 12
-    /// the section-3.3 models, a few minutes).
-    /// 13 and 14 (beyond the study) come from the CNN: its saved weights, or ten minutes of
-    /// training.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5,6,7,8,9,10,11,12,13,14",
-          value_parser = clap::value_parser!(u8).range(1..=14))]
+    /// Figures to draw, by number, comma-separated. The study's: 1 exemplars, 2 pixel mean
+    /// and standard deviation, 3 heat maps by class (both variants), 4 the SVM's precision and
+    /// recall by class (and every section-2 confusion matrix), 5 scree plot, 6 components as
+    /// images, 7 training images on PC1-PC2, 8 reconstructions from 187 components, 9 and 10
+    /// kNN accuracy against k (raw pixels, PCA scores), 11 models on the PCA scores, 12 their
+    /// confusion matrices. Beyond the study: 13 the CNN's learning curve, 14 its confusion
+    /// matrix, 15 the SVM's most frequent mistakes as images, 16 the SVM's confusion matrix
+    /// as counts and row shares, 17 reconstructions from 10, 50, 187 and 784 components.
+    /// 4, 15 and 16 run the section-2 study (about a minute and a half); 9 and 10 the kNN
+    /// study; 11 and 12 the section-3.3 models (a few minutes); 13 and 14 the CNN (its saved
+    /// weights, or minutes of training).
+    #[arg(long, value_delimiter = ',',
+          default_value = "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17",
+          value_parser = clap::value_parser!(u8).range(1..=fmnist::study::LAST_FIGURE as i64))]
     pub only: Vec<u8>,
     /// Directory to write into.
     #[arg(long, default_value = "figures")]

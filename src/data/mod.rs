@@ -307,6 +307,17 @@ impl Split {
         }
     }
 
+    /// The first image of each class that has one, in label order: one example per class, as
+    /// Figures 8 and 17 show them.
+    pub fn first_of_each_class(&self) -> Split {
+        let picks: Vec<usize> = self
+            .indices_by_class()
+            .iter()
+            .filter_map(|ix| ix.first().copied())
+            .collect();
+        self.select(&picks)
+    }
+
     /// For each class in label order, the indices of its images, ascending.
     pub fn indices_by_class(&self) -> [Vec<usize>; N_CLASSES] {
         let mut out: [Vec<usize>; N_CLASSES] = Default::default();

@@ -1,6 +1,6 @@
 //! Figures 1–3: exemplar images, per-pixel mean and standard deviation, per-class heat maps.
 
-use ndarray::{Array2, ArrayView1};
+use ndarray::Array2;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -12,11 +12,6 @@ use crate::explore::{self, PixelStats};
 
 /// Height reserved for a title and subtitle.
 const TOP: i32 = 80;
-
-/// Pixel values of one image as a 28 × 28 `f64` grid.
-fn as_grid<T: Copy + Into<f64>>(pixels: ArrayView1<'_, T>) -> Array2<f64> {
-    Array2::from_shape_fn((SIDE, SIDE), |(r, c)| pixels[r * SIDE + c].into())
-}
 
 /// Figure 1: a few randomly drawn training images of each class, one row per class.
 #[derive(Debug, Clone)]
@@ -38,7 +33,7 @@ impl Exemplars {
         for i in indices {
             rows[usize::from(split.labels()[i])]
                 .1
-                .push(as_grid(split.images().row(i)));
+                .push(paint::as_image(split.images().row(i)));
         }
         Ok(Exemplars { rows, seed })
     }
@@ -84,17 +79,7 @@ impl Figure for Exemplars {
                 true,
                 (HPos::Right, VPos::Center),
             )?;
-            for (k, image) in images.iter().enumerate() {
-                let x = Self::LABEL_W + k as i32 * Self::tile();
-                paint::grid(
-                    root,
-                    (x, y),
-                    Self::CELL,
-                    image.view(),
-                    (0.0, 255.0),
-                    Scale::Greys,
-                )?;
-            }
+            paint::image_row(root, (Self::LABEL_W, y), Self::CELL, Self::tile(), images)?;
         }
         Ok(())
     }
@@ -171,7 +156,7 @@ impl Figure for PixelMeanSd {
                 root,
                 (x, y),
                 Self::CELL,
-                as_grid(values.view()).view(),
+                paint::as_image(values.view()).view(),
                 (0.0, hi),
                 Scale::Greys,
             )?;
@@ -288,7 +273,7 @@ impl Figure for ClassHeatmaps {
                 root,
                 (x, y),
                 Self::CELL,
-                as_grid(row).view(),
+                paint::as_image(row).view(),
                 self.range,
                 self.scale,
             )?;

@@ -2,21 +2,28 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::text_anchor::{HPos, VPos};
 
 use super::paint::{self, FONT};
 use super::{DrawResult, Figure};
 use crate::study::knn::{KnnArm, KnnStudy};
 
-/// Mean cross-validated accuracy for each k, with ±1 standard deviation over the folds, and
-/// the chosen k marked.
+/// Mean cross-validated accuracy (in percent) for each k tried, with ±1 standard deviation
+/// over the folds and the chosen k marked; the other feature set's curve in grey, on the same
+/// y-range in both figures, so that the comparison the study draws (PCA scores above raw
+/// pixels at every k) shows.
 #[derive(Debug, Clone)]
 pub struct KnnTuning {
     stem: &'static str,
     features: String,
     protocol: String,
+    /// k, mean accuracy and its standard deviation, in percent.
     points: Vec<(usize, f64, f64)>,
     chosen: usize,
+    /// The other feature set's name and its (k, mean) in percent.
+    other: (String, Vec<(usize, f64)>),
+    /// The y-range shared by both figures, in percent.
+    y_range: (f64, f64),
 }
 
 impl KnnTuning {
@@ -24,12 +31,13 @@ impl KnnTuning {
     pub fn raw(study: &KnnStudy) -> KnnTuning {
         Self::of(
             study,
-            &study.raw,
+            (&study.raw, &study.pca),
             "fig09_knn_k_raw",
             format!(
                 "{} pixels kept of 784, centred and scaled",
                 study.raw.columns
             ),
+            "PCA scores (Figure 10)",
         )
     }
 
@@ -37,14 +45,34 @@ impl KnnTuning {
     pub fn pca(study: &KnnStudy) -> KnnTuning {
         Self::of(
             study,
-            &study.pca,
+            (&study.pca, &study.raw),
             "fig10_knn_k_pca",
             format!("scores on {} principal components", study.pca.columns),
+            "raw pixels (Figure 9)",
         )
     }
 
-    fn of(study: &KnnStudy, arm: &KnnArm, stem: &'static str, features: String) -> KnnTuning {
+    fn of(
+        study: &KnnStudy,
+        (arm, other): (&KnnArm, &KnnArm),
+        stem: &'static str,
+        features: String,
+        other_name: &str,
+    ) -> KnnTuning {
         let p = &study.params;
+        let curve = |a: &KnnArm| -> Vec<(usize, f64, f64)> {
+            a.cv.points
+                .iter()
+                .map(|g| (g.params, 100.0 * g.mean(), 100.0 * g.sd()))
+                .collect()
+        };
+        let both: Vec<_> = curve(&study.raw)
+            .into_iter()
+            .chain(curve(&study.pca))
+            .collect();
+        let lo = both.iter().map(|p| p.1 - p.2).fold(f64::MAX, f64::min);
+        let hi = both.iter().map(|p| p.1 + p.2).fold(f64::MIN, f64::max);
+        let pad = 0.12 * (hi - lo).max(0.1);
         KnnTuning {
             stem,
             features,
@@ -55,8 +83,13 @@ impl KnnTuning {
                 paint::thousands(p.train_rows),
                 p.seed
             ),
-            points: arm.cv.points.iter().map(|g| (g.params, g.mean(), g.sd())).collect(),
+            points: curve(arm),
             chosen: arm.k(),
+            other: (
+                other_name.to_string(),
+                curve(other).into_iter().map(|(k, m, _)| (k, m)).collect(),
+            ),
+            y_range: (lo - pad, hi + pad),
         }
     }
 }
@@ -77,36 +110,65 @@ impl Figure for KnnTuning {
             &self.protocol,
         )?;
         let body = root.margin(70, 10, 10, 10);
-        let k_max = self.points.iter().map(|p| p.0).max().unwrap_or(1) as f64;
-        let lo = self
-            .points
-            .iter()
-            .map(|p| p.1 - p.2)
-            .fold(f64::MAX, f64::min);
-        let hi = self
-            .points
-            .iter()
-            .map(|p| p.1 + p.2)
-            .fold(f64::MIN, f64::max);
-        let pad = 0.15 * (hi - lo).max(1e-3);
+        let ks: Vec<f64> = self.points.iter().map(|p| p.0 as f64).collect();
+        let k_max = ks.iter().copied().fold(1.0, f64::max);
+        let (lo, hi) = self.y_range;
         let mut chart = ChartBuilder::on(&body)
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(70)
-            .build_cartesian_2d(0.0..k_max + 1.0, (lo - pad)..(hi + pad))?;
-        paint::axes(
-            &mut chart,
-            "k (neighbours that vote)",
-            "mean accuracy over the folds",
-        )?;
+            .build_cartesian_2d(0.0..k_max + 1.0, lo..hi)?;
+        chart
+            .configure_mesh()
+            .x_labels(0)
+            .x_desc("k (neighbours that vote), the values tried")
+            .y_desc("accuracy over the folds (%)")
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(TRANSPARENT)
+            .draw()?;
+        // Ticks and grid lines at the values of k tried, and nowhere else.
+        let base = body.get_base_pixel();
+        for &k in &ks {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(k, lo), (k, hi)],
+                RGBColor(225, 225, 225),
+            )))?;
+            let (px, py) = chart.backend_coord(&(k, lo));
+            paint::text(
+                &body,
+                &format!("{k:.0}"),
+                (px - base.0, py - base.1 + 6),
+                13.0,
+                false,
+                (HPos::Center, VPos::Top),
+            )?;
+        }
+        let grey = RGBColor(160, 160, 160);
+        chart
+            .draw_series(LineSeries::new(
+                self.other.1.iter().map(|&(k, m)| (k as f64, m)),
+                grey.stroke_width(2),
+            ))?
+            .label(format!("{}, mean", self.other.0))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], grey.stroke_width(2))
+            });
         let color = RGBColor(31, 119, 180);
         chart.draw_series(self.points.iter().map(|&(k, m, sd)| {
             ErrorBar::new_vertical(k as f64, m - sd, m, m + sd, color.stroke_width(1), 10)
         }))?;
-        chart.draw_series(LineSeries::new(
-            self.points.iter().map(|&(k, m, _)| (k as f64, m)),
-            color.stroke_width(2),
-        ))?;
+        chart
+            .draw_series(LineSeries::new(
+                self.points.iter().map(|&(k, m, _)| (k as f64, m)),
+                color.stroke_width(2),
+            ))?
+            .label("this figure: mean, and ±1 standard deviation over the folds")
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
         chart.draw_series(
             self.points
                 .iter()
@@ -118,23 +180,23 @@ impl Figure for KnnTuning {
                 8,
                 RED.stroke_width(2),
             )))?;
-            chart.draw_series(std::iter::once(Text::new(
-                format!("chosen: k = {k}, {:.2}%", m * 100.0),
-                (k as f64, m + pad * 0.5),
-                (FONT, 14)
-                    .into_font()
-                    .color(&RED)
-                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
-            )))?;
+            let (px, py) = chart.backend_coord(&(k as f64, m));
+            let base = body.get_base_pixel();
+            paint::label_on_white(
+                &body,
+                &format!("chosen: k = {k}, {m:.2}%"),
+                (px - base.0 + 12, py - base.1 - 18),
+                14.0,
+                false,
+            )?;
         }
-        chart.draw_series(std::iter::once(Text::new(
-            "bars: ±1 standard deviation over the folds".to_string(),
-            (0.3, lo - pad * 0.6),
-            (FONT, 13)
-                .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Left, VPos::Center)),
-        )))?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .label_font((FONT, 13))
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(200, 200, 200))
+            .draw()?;
         Ok(())
     }
 }
@@ -153,6 +215,17 @@ mod tests {
             let svg = to_svg(&fig).unwrap();
             assert!(svg.contains("chosen: k ="), "{}", fig.stem());
             assert!(svg.contains("2-fold cross-validation repeated 1 times"));
+            assert!(svg.contains("accuracy over the folds (%)"));
+            for g in &study.raw.cv.points {
+                assert!(
+                    svg.contains(&format!(">{}<", g.params)),
+                    "a tick at k = {}",
+                    g.params
+                );
+            }
         }
+        let (raw, pca) = (KnnTuning::raw(&study), KnnTuning::pca(&study));
+        assert_eq!(raw.y_range, pca.y_range, "one y-range for both figures");
+        assert_eq!(raw.other.1.len(), study.pca.cv.points.len());
     }
 }

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use super::paint::{self, FONT};
+use super::paint::{self, Scale, FONT};
 use super::{DrawResult, Figure};
 use crate::data::{class_names, Class, N_CLASSES};
 use crate::eval::ConfusionMatrix;
@@ -14,15 +14,16 @@ use crate::study::pca_models::{PcaModels, PAPER};
 
 const TOP: i32 = 80;
 
-/// Figure 4: one model's accuracy on each class (the share of that class's test images it
-/// labels correctly), as horizontal bars sorted from best to worst, with the overall accuracy
-/// as a vertical line.
+/// Figure 4: one model's precision on each class (the study's "Pos Pred Value": the share of
+/// the test images it labels as the class that are of it) as horizontal bars sorted from best
+/// to worst, as in the study, with the recall (the share of the class's test images it labels
+/// correctly) beside each, and the overall accuracy as a vertical line.
 #[derive(Debug, Clone)]
 pub struct ClassAccuracy {
     stem: String,
     model: String,
-    /// Class name and accuracy, best first.
-    bars: Vec<(String, f64)>,
+    /// Class name, precision and recall, best precision first.
+    bars: Vec<(String, f64, f64)>,
     overall: f64,
     n: u64,
 }
@@ -30,12 +31,17 @@ pub struct ClassAccuracy {
 impl ClassAccuracy {
     /// The figure of `model`'s confusion matrix, saved as `stem`.
     pub fn new(stem: &str, model: &str, cm: &ConfusionMatrix) -> ClassAccuracy {
-        let mut bars: Vec<(String, f64)> = class_names(cm.n_classes())
+        let mut bars: Vec<(String, f64, f64)> = class_names(cm.n_classes())
             .into_iter()
             .enumerate()
-            .map(|(c, name)| (name, cm.class_metrics(c).sensitivity))
+            .map(|(c, name)| {
+                let m = cm.class_metrics(c);
+                (name, m.precision, m.sensitivity)
+            })
             .collect();
-        bars.sort_by(|a, b| b.1.total_cmp(&a.1));
+        // A class never predicted has no precision (NaN): it sorts last.
+        let key = |p: f64| if p.is_nan() { -1.0 } else { p };
+        bars.sort_by(|a, b| key(b.1).total_cmp(&key(a.1)));
         ClassAccuracy {
             stem: stem.to_string(),
             model: model.to_string(),
@@ -46,33 +52,63 @@ impl ClassAccuracy {
     }
 }
 
+/// Figure 4's colours: the study's measure strong, the other light.
+const PRECISION_BLUE: RGBColor = RGBColor(49, 90, 140);
+const RECALL_BLUE: RGBColor = RGBColor(150, 185, 220);
+
 impl Figure for ClassAccuracy {
     fn stem(&self) -> String {
         self.stem.clone()
     }
 
     fn size(&self) -> (u32, u32) {
-        (900, (TOP + 30 + 42 * self.bars.len() as i32 + 60) as u32)
+        (960, (TOP + 64 + 46 * self.bars.len() as i32 + 60) as u32)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         paint::title(
             root,
-            &format!("{}: accuracy by class", self.model),
+            &format!("{}: precision and recall by class", self.model),
             &format!(
-                "share of each class's test images labelled correctly ({} test images)",
+                "sorted by precision (the study's \"Pos Pred Value\"); {} test images",
                 thousands(self.n as usize)
             ),
         )?;
-        let (x0, width) = (150, 680);
-        let y0 = TOP + 30;
-        let row = 42;
+        let (x0, width) = (150, 700);
+        let y0 = TOP + 64;
+        let row = 46;
+        let bottom = y0 + row * self.bars.len() as i32;
         let x_of = |v: f64| x0 + (v.clamp(0.0, 1.0) * f64::from(width)).round() as i32;
+        // Legend: which bar is which.
+        let legend = [
+            (
+                PRECISION_BLUE,
+                "precision: share of the images labelled as the class that are of it",
+            ),
+            (
+                RECALL_BLUE,
+                "recall: share of the class's images labelled as it",
+            ),
+        ];
+        for (i, (color, what)) in legend.into_iter().enumerate() {
+            let y = TOP + 2 + 20 * i as i32;
+            root.draw(&Rectangle::new(
+                [(x0, y), (x0 + 14, y + 12)],
+                color.filled(),
+            ))?;
+            paint::text(
+                root,
+                what,
+                (x0 + 20, y + 6),
+                13.0,
+                false,
+                (HPos::Left, VPos::Center),
+            )?;
+        }
         for tick in (0..=10).map(|t| f64::from(t) / 10.0) {
             let x = x_of(tick);
-            let bottom = y0 + row * self.bars.len() as i32;
             root.draw(&PathElement::new(
-                vec![(x, y0 - 6), (x, bottom)],
+                vec![(x, y0 - 4), (x, bottom)],
                 RGBColor(225, 225, 225),
             ))?;
             paint::text(
@@ -84,47 +120,59 @@ impl Figure for ClassAccuracy {
                 (HPos::Center, VPos::Top),
             )?;
         }
-        let color = RGBColor(78, 121, 167);
-        for (i, (name, acc)) in self.bars.iter().enumerate() {
+        let value = |v: f64| {
+            if v.is_nan() {
+                "none predicted".to_string()
+            } else {
+                format!("{:.1}%", v * 100.0)
+            }
+        };
+        for (i, (name, precision, recall)) in self.bars.iter().enumerate() {
             let y = y0 + row * i as i32;
-            root.draw(&Rectangle::new(
-                [(x0, y + 6), (x_of(*acc), y + row - 6)],
-                color.filled(),
-            ))?;
+            for (k, (v, color)) in [(*precision, PRECISION_BLUE), (*recall, RECALL_BLUE)]
+                .into_iter()
+                .enumerate()
+            {
+                let top = y + 5 + 18 * k as i32;
+                let end = if v.is_nan() { x0 } else { x_of(v) };
+                root.draw(&Rectangle::new(
+                    [(x0, top), (end, top + 16)],
+                    color.filled(),
+                ))?;
+                paint::text(
+                    root,
+                    &value(v),
+                    (end + 6, top + 8),
+                    12.0,
+                    k == 0,
+                    (HPos::Left, VPos::Center),
+                )?;
+            }
             paint::text(
                 root,
                 name,
-                (x0 - 10, y + row / 2),
+                (x0 - 10, y + 22),
                 15.0,
                 true,
                 (HPos::Right, VPos::Center),
             )?;
-            paint::text(
-                root,
-                &format!("{:.1}%", acc * 100.0),
-                (x_of(*acc) + 6, y + row / 2),
-                13.0,
-                false,
-                (HPos::Left, VPos::Center),
-            )?;
         }
-        let bottom = y0 + row * self.bars.len() as i32;
         let x = x_of(self.overall);
         root.draw(&PathElement::new(
-            vec![(x, y0 - 14), (x, bottom)],
+            vec![(x, y0 - 10), (x, bottom)],
             RED.stroke_width(2),
         ))?;
         paint::text(
             root,
-            &format!("overall {:.1}%", self.overall * 100.0),
-            (x, y0 - 16),
-            14.0,
+            &format!("overall accuracy {:.1}%", self.overall * 100.0),
+            (x + 6, y0 - 12),
+            13.0,
             true,
-            (HPos::Center, VPos::Bottom),
+            (HPos::Left, VPos::Center),
         )?;
         paint::text(
             root,
-            "accuracy on the class's test images",
+            "share of test images",
             (x0 + width / 2, bottom + 30),
             14.0,
             false,
@@ -133,22 +181,36 @@ impl Figure for ClassAccuracy {
     }
 }
 
-/// Confusion matrices as heat maps, one panel per model: rows are the actual classes, columns
-/// the predicted ones, each cell shows its count and is shaded by its share of the row.
+/// What the cells of a [`ConfusionHeatmaps`] panel show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cells {
+    /// The number of test images.
+    Counts,
+    /// The share of the true class's test images, in percent: each row sums to 100%.
+    RowPercent,
+}
+
+/// Confusion matrices as heat maps, one panel per matrix: rows are the true classes, columns
+/// the predicted ones (the study's Figure 12 is transposed: true class along the bottom,
+/// predicted class up the side), each cell shaded by its share of the row (the colour key) and
+/// labelled with its count or that share.
 #[derive(Debug, Clone)]
 pub struct ConfusionHeatmaps {
     stem: String,
     title: String,
-    panels: Vec<(String, ConfusionMatrix)>,
+    /// Each panel's heading, matrix and what its cells show.
+    panels: Vec<(String, ConfusionMatrix, Cells)>,
+    columns: usize,
 }
 
 impl ConfusionHeatmaps {
     const CELL: i32 = 34;
-    const LEFT: i32 = 100;
-    const HEAD: i32 = 110;
-    const COLS: usize = 3;
+    const LEFT: i32 = 124;
+    const HEAD: i32 = 136;
+    const BAR_ZONE: i32 = 120;
 
-    /// Heat maps of `panels` (name, matrix), saved as `stem`.
+    /// Heat maps of `panels` (name, matrix) with counts in the cells, three a row, saved as
+    /// `stem`.
     pub fn new(
         stem: &str,
         title: &str,
@@ -157,26 +219,61 @@ impl ConfusionHeatmaps {
         ConfusionHeatmaps {
             stem: stem.to_string(),
             title: title.to_string(),
-            panels,
+            panels: panels
+                .into_iter()
+                .map(|(name, cm)| {
+                    let heading = format!("{name}: {:.1}%", cm.accuracy() * 100.0);
+                    (heading, cm, Cells::Counts)
+                })
+                .collect(),
+            columns: 3,
         }
+    }
+
+    /// One model's matrix twice, counts beside row percentages (each row sums to 100%).
+    pub fn counts_and_shares(stem: &str, model: &str, cm: &ConfusionMatrix) -> ConfusionHeatmaps {
+        ConfusionHeatmaps {
+            stem: stem.to_string(),
+            title: format!("{model}: confusion matrix, counts and shares of each true class"),
+            panels: vec![
+                (
+                    format!("test images (accuracy {:.1}%)", cm.accuracy() * 100.0),
+                    cm.clone(),
+                    Cells::Counts,
+                ),
+                (
+                    "% of the true class (each row sums to 100)".into(),
+                    cm.clone(),
+                    Cells::RowPercent,
+                ),
+            ],
+            columns: 2,
+        }
+    }
+
+    /// The same figure with `columns` panels a row (one a row stays readable in a notebook
+    /// at page width).
+    pub fn with_columns(mut self, columns: usize) -> ConfusionHeatmaps {
+        self.columns = columns.max(1);
+        self
     }
 
     /// Classes per panel: the most any panel has.
     fn classes(&self) -> usize {
         self.panels
             .iter()
-            .map(|(_, cm)| cm.n_classes())
+            .map(|(_, cm, _)| cm.n_classes())
             .max()
             .unwrap_or(0)
     }
 
     fn tile(&self) -> (i32, i32) {
         let side = self.classes() as i32 * Self::CELL;
-        (Self::LEFT + side + 30, Self::HEAD + side + 20)
+        (Self::LEFT + side + 30, Self::HEAD + side + 24)
     }
 
     fn cols(&self) -> usize {
-        self.panels.len().clamp(1, Self::COLS)
+        self.panels.len().clamp(1, self.columns)
     }
 }
 
@@ -189,7 +286,7 @@ impl Figure for ConfusionHeatmaps {
         let (tw, th) = self.tile();
         let rows = self.panels.len().div_ceil(self.cols()) as i32;
         (
-            (20 + self.cols() as i32 * tw) as u32,
+            (20 + self.cols() as i32 * tw + Self::BAR_ZONE) as u32,
             (TOP + rows * th + 10) as u32,
         )
     }
@@ -198,23 +295,41 @@ impl Figure for ConfusionHeatmaps {
         paint::title(
             root,
             &self.title,
-            "rows: actual class; columns: predicted class; shade: share of the row; numbers: test images",
+            "rows: true class; columns: predicted class (the study's Figure 12 is transposed); \
+             shade: share of the row",
         )?;
         let (tw, th) = self.tile();
         let side = self.classes() as i32 * Self::CELL;
         let names = class_names(self.classes());
-        for (p, (name, cm)) in self.panels.iter().enumerate() {
+        for (p, (heading, cm, cells)) in self.panels.iter().enumerate() {
             let ox = 20 + (p % self.cols()) as i32 * tw;
             let oy = TOP + (p / self.cols()) as i32 * th;
             let (gx, gy) = (ox + Self::LEFT, oy + Self::HEAD);
             paint::text(
                 root,
-                &format!("{name}: {:.1}%", cm.accuracy() * 100.0),
+                heading,
                 (gx + side / 2, oy + 6),
                 16.0,
                 true,
                 (HPos::Center, VPos::Top),
             )?;
+            paint::text(
+                root,
+                "predicted class",
+                (gx + side / 2, oy + 30),
+                13.0,
+                true,
+                (HPos::Center, VPos::Top),
+            )?;
+            let vertical = (FONT, 13, FontStyle::Bold)
+                .into_font()
+                .transform(FontTransform::Rotate270)
+                .color(&BLACK)
+                .pos(plotters::style::text_anchor::Pos::new(
+                    HPos::Center,
+                    VPos::Top,
+                ));
+            root.draw(&Text::new("true class", (ox, gy + side / 2), vertical))?;
             for (i, class) in names.iter().enumerate() {
                 let c = i as i32 * Self::CELL + Self::CELL / 2;
                 paint::text(
@@ -240,23 +355,27 @@ impl Figure for ConfusionHeatmaps {
                 for (b, &count) in row.iter().enumerate() {
                     let share = count as f64 / total;
                     let (x, y) = (gx + b as i32 * Self::CELL, gy + a as i32 * Self::CELL);
-                    let blue = |w: f64| (255.0 - w * share).round() as u8;
-                    let fill = RGBColor(blue(230.0), blue(175.0), blue(90.0));
                     root.draw(&Rectangle::new(
                         [(x, y), (x + Self::CELL, y + Self::CELL)],
-                        fill.filled(),
+                        Scale::Blues.color(share).filled(),
                     ))?;
-                    if count > 0 {
-                        let ink = if share > 0.5 { WHITE } else { BLACK };
-                        let style = (FONT, 11).into_font().color(&ink).pos(
-                            plotters::style::text_anchor::Pos::new(HPos::Center, VPos::Center),
-                        );
-                        root.draw(&Text::new(
-                            count.to_string(),
-                            (x + Self::CELL / 2, y + Self::CELL / 2),
-                            style,
-                        ))?;
-                    }
+                    // Halves round up (`{:.0}` would write 0.5% as "0").
+                    let percent = (share * 100.0).round();
+                    let label = match cells {
+                        _ if count == 0 => continue,
+                        Cells::Counts => count.to_string(),
+                        Cells::RowPercent if percent == 0.0 => "<1".into(),
+                        Cells::RowPercent => format!("{percent:.0}"),
+                    };
+                    let ink = if share > 0.5 { WHITE } else { BLACK };
+                    let style = (FONT, 11).into_font().color(&ink).pos(
+                        plotters::style::text_anchor::Pos::new(HPos::Center, VPos::Center),
+                    );
+                    root.draw(&Text::new(
+                        label,
+                        (x + Self::CELL / 2, y + Self::CELL / 2),
+                        style,
+                    ))?;
                 }
             }
             root.draw(&Rectangle::new(
@@ -264,7 +383,15 @@ impl Figure for ConfusionHeatmaps {
                 RGBColor(150, 150, 150).stroke_width(1),
             ))?;
         }
-        Ok(())
+        let bar_x = 20 + self.cols() as i32 * tw + 10;
+        paint::colorbar(
+            root,
+            (bar_x, TOP + Self::HEAD),
+            (18, side),
+            (0.0, 100.0),
+            Scale::Blues,
+            "% of the row",
+        )
     }
 }
 
@@ -405,8 +532,11 @@ impl ModelComparison {
                     [(bx + 1, by), (bx + bar_w - 1, bottom)],
                     color.filled(),
                 ))?;
+                // The value goes above the bar, or above its interval when that is higher.
+                let mut label_y = by;
                 if let Some(&(_, _, (lo, hi))) = ci.iter().find(|c| c.0 == g && c.1 == b) {
                     let (ylo, yhi) = (y_of(lo), y_of(hi));
+                    label_y = label_y.min(yhi);
                     root.draw(&PathElement::new(
                         vec![(cx, ylo), (cx, yhi)],
                         BLACK.stroke_width(2),
@@ -422,7 +552,7 @@ impl ModelComparison {
                     paint::text(
                         root,
                         &label(v),
-                        (cx, by - 14),
+                        (cx, label_y - 6),
                         13.0,
                         true,
                         (HPos::Center, VPos::Bottom),
@@ -610,36 +740,83 @@ mod tests {
     }
 
     #[test]
-    fn class_accuracy_sorts_bars_and_marks_the_overall_line() {
+    fn class_accuracy_sorts_by_precision_and_shows_recall_beside_it() {
         let fig = ClassAccuracy::new("fig04_svm_accuracy_by_class", "SVM", &cm());
         assert!(fig.bars.windows(2).all(|w| w[0].1 >= w[1].1));
+        // Class 0 loses 3 of its 20 images to class 1 and takes 3 of class 9's: both 85%.
+        let t_shirt = fig.bars.iter().find(|b| b.0 == "T-shirt/top").unwrap();
+        assert!((t_shirt.1 - 17.0 / 20.0).abs() < 1e-12 && (t_shirt.2 - 0.85).abs() < 1e-12);
         assert_eq!(&to_png(&fig).unwrap()[1..4], b"PNG");
         let svg = to_svg(&fig).unwrap();
-        let overall = format!("overall {:.1}%", cm().accuracy() * 100.0);
-        assert!(
-            svg.contains(&overall)
-                && svg.contains("Ankle boot")
-                && svg.contains("SVM: accuracy by class")
-        );
+        let overall = format!("overall accuracy {:.1}%", cm().accuracy() * 100.0);
+        for needle in [
+            overall.as_str(),
+            "Ankle boot",
+            "SVM: precision and recall by class",
+            "precision: share",
+            "recall: share",
+        ] {
+            assert!(svg.contains(needle), "{needle}");
+        }
+    }
+
+    #[test]
+    fn a_class_never_predicted_has_no_precision_and_sorts_last() {
+        let actual = [0u8, 1, 2, 2];
+        let predicted = [0u8, 0, 2, 2];
+        let cm = ConfusionMatrix::with_classes(3, &actual, &predicted);
+        let fig = ClassAccuracy::new("f", "M", &cm);
+        assert_eq!(fig.bars.last().unwrap().0, class_names(3)[1]);
+        assert!(to_svg(&fig).unwrap().contains("none predicted"));
     }
 
     #[test]
     fn confusion_heatmaps_label_both_axes_by_name() {
-        let fig = ConfusionHeatmaps::new(
-            "fig_cm",
-            "Confusion",
-            vec![
-                ("A".into(), cm()),
-                ("B".into(), cm()),
-                ("C".into(), cm()),
-                ("D".into(), cm()),
-            ],
+        let panels: Vec<_> = ["A", "B", "C", "D"]
+            .into_iter()
+            .map(|name| (name.to_string(), cm()))
+            .collect();
+        let fig = ConfusionHeatmaps::new("fig_cm", "Confusion", panels);
+        let one_a_row = fig.clone().with_columns(1);
+        assert_eq!(fig.cols(), 3, "three panels a row");
+        assert_eq!(
+            one_a_row.size().1,
+            4 * one_a_row.tile().1 as u32 + TOP as u32 + 10
         );
-        assert_eq!(fig.size().0, fig.size().0.max(1000), "three panels a row");
+        assert!(one_a_row.size().0 < 700, "{:?}", one_a_row.size());
         assert_eq!(&to_png(&fig).unwrap()[1..4], b"PNG");
         let svg = to_svg(&fig).unwrap();
         let title = format!("D: {:.1}%", cm().accuracy() * 100.0);
-        assert!(svg.contains("T-shirt/top") && svg.contains(&title));
+        for needle in [
+            "T-shirt/top",
+            title.as_str(),
+            ">true class<",
+            ">predicted class<",
+            "% of the row",
+            "the study&apos;s Figure 12 is transposed",
+        ] {
+            assert!(svg.contains(needle), "{needle}");
+        }
+    }
+
+    #[test]
+    fn row_shares_sum_to_a_hundred_beside_the_counts() {
+        let fig = ConfusionHeatmaps::counts_and_shares("fig", "SVM", &cm());
+        let svg = to_svg(&fig).unwrap();
+        // 20 images a class, 3 of them (i % 7 == 0) labelled as the next class: 85% and 15%.
+        let row0 = &cm().counts[0];
+        assert_eq!(row0.iter().sum::<u64>(), 20);
+        assert!(svg.contains(">85<") && svg.contains(">15<"), "{svg}");
+        assert!(svg.contains("SVM: confusion matrix") && svg.contains("% of the true class"));
+        assert!(svg.contains(&format!("(accuracy {:.1}%)", cm().accuracy() * 100.0)));
+
+        // 1 of 200 is 0.5%: it reads 1, not 0 (round half to even would say 0).
+        let predicted: Vec<u8> = (0..200).map(|i| u8::from(i == 0)).collect();
+        let one_in_200 = ConfusionMatrix::with_classes(2, &[0; 200], &predicted);
+        let fig = ConfusionHeatmaps::counts_and_shares("f", "M", &one_in_200);
+        let svg = to_svg(&fig).unwrap();
+        assert!(svg.contains(">1<"), "{svg}");
+        assert_eq!(svg.matches(">0<").count(), 1, "only the colour key's 0");
     }
 
     #[test]

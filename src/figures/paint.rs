@@ -1,15 +1,18 @@
 //! Drawing primitives shared by the figures: pixel grids, colour bars, text.
 //!
-//! Images are drawn cell by cell in backend pixels rather than through a chart's coordinate
-//! system, so a 28 × 28 image is a true grid of equal squares (aspect 1) at any size.
+//! Images are drawn in backend pixels rather than through a chart's coordinate system, so a
+//! 28 × 28 image is a true grid of equal squares (aspect 1) at any size.
 
-use ndarray::ArrayView2;
+use ndarray::{Array2, ArrayView1, ArrayView2};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
+use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters_backend::{BackendCoord, DrawingErrorKind};
 
 use super::DrawResult;
+use crate::data::SIDE;
 
 /// The font family registered in [`super::register_fonts`].
 pub(crate) const FONT: &str = "sans-serif";
@@ -21,9 +24,8 @@ pub enum Scale {
     Greys,
     /// The perceptually uniform viridis map: dark purple (low) to yellow (high).
     Viridis,
-    /// Black (lowest) through mid grey (middle) to white (highest): for signed values on a
-    /// range symmetric about zero, zero shows as mid grey.
-    Diverging,
+    /// White (lowest) to a strong blue (highest): the shade of confusion-matrix cells.
+    Blues,
 }
 
 impl Scale {
@@ -40,17 +42,67 @@ impl Scale {
                 RGBColor(g, g, g)
             }
             Scale::Viridis => ViridisRGB.get_color(t as f32),
-            Scale::Diverging => {
-                let g = (255.0 * t).round() as u8;
-                RGBColor(g, g, g)
+            Scale::Blues => {
+                let shade = |w: f64| (255.0 - w * t).round() as u8;
+                RGBColor(shade(230.0), shade(175.0), shade(90.0))
             }
         }
     }
 }
 
+/// An 8-bit RGB image drawn pixel for pixel with its top-left corner at a point: one
+/// `<image>` element in SVG.
+pub(crate) struct Pixels {
+    at: (i32, i32),
+    size: (u32, u32),
+    rgb: Vec<u8>,
+}
+
+impl Pixels {
+    /// `size.0 × size.1` pixels from `color(x, y)`, top-left at `at`.
+    pub(crate) fn from_fn(
+        at: (i32, i32),
+        size: (u32, u32),
+        color: impl Fn(u32, u32) -> RGBColor,
+    ) -> Pixels {
+        let (w, h) = size;
+        let mut rgb = Vec::with_capacity(w as usize * h as usize * 3);
+        for y in 0..h {
+            for x in 0..w {
+                let RGBColor(r, g, b) = color(x, y);
+                rgb.extend([r, g, b]);
+            }
+        }
+        Pixels { at, size, rgb }
+    }
+}
+
+impl<'a> PointCollection<'a, (i32, i32)> for &'a Pixels {
+    type Point = &'a (i32, i32);
+    type IntoIter = std::iter::Once<&'a (i32, i32)>;
+
+    fn point_iter(self) -> Self::IntoIter {
+        std::iter::once(&self.at)
+    }
+}
+
+impl<DB: DrawingBackend> Drawable<DB> for Pixels {
+    fn draw<I: Iterator<Item = BackendCoord>>(
+        &self,
+        mut points: I,
+        backend: &mut DB,
+        _parent_dim: (u32, u32),
+    ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+        match points.next() {
+            Some(at) => backend.blit_bitmap(at, self.size, &self.rgb),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Draws `values` as a grid of square cells of `cell` pixels with its top-left corner at
-/// `origin`, colours scaled from `range.0` to `range.1`, and a thin frame. Cells whose colour
-/// is the background white are skipped (it keeps SVG files small).
+/// `origin`, colours scaled from `range.0` to `range.1`, and a thin frame. The grid is one
+/// pixel image (each value a `cell × cell` block: nearest-neighbour scaling).
 pub(crate) fn grid<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     origin: (i32, i32),
@@ -59,24 +111,40 @@ pub(crate) fn grid<DB: DrawingBackend>(
     range: (f64, f64),
     scale: Scale,
 ) -> DrawResult<DB> {
-    let (x0, y0) = origin;
     let span = (range.1 - range.0).max(f64::MIN_POSITIVE);
-    for ((r, c), &v) in values.indexed_iter() {
-        let color = scale.color((v - range.0) / span);
-        if color == WHITE {
-            continue;
-        }
-        let (x, y) = (x0 + c as i32 * cell, y0 + r as i32 * cell);
-        root.draw(&Rectangle::new(
-            [(x, y), (x + cell, y + cell)],
-            color.filled(),
-        ))?;
-    }
-    let (w, h) = (values.ncols() as i32 * cell, values.nrows() as i32 * cell);
+    let step = cell.max(1) as u32;
+    let (w, h) = (values.ncols() as u32 * step, values.nrows() as u32 * step);
+    root.draw(&Pixels::from_fn(origin, (w, h), |x, y| {
+        let v = values[[(y / step) as usize, (x / step) as usize]];
+        scale.color((v - range.0) / span)
+    }))?;
+    let (x0, y0) = origin;
     root.draw(&Rectangle::new(
-        [(x0, y0), (x0 + w, y0 + h)],
+        [(x0, y0), (x0 + w as i32, y0 + h as i32)],
         RGBColor(150, 150, 150).stroke_width(1),
     ))
+}
+
+/// One image's pixels (784 values, row-major) as a 28 × 28 grid of `f64`, row 0 at the top.
+pub(crate) fn as_image<T: Copy + Into<f64>>(pixels: ArrayView1<'_, T>) -> Array2<f64> {
+    Array2::from_shape_fn((SIDE, SIDE), |(r, c)| pixels[r * SIDE + c].into())
+}
+
+/// Grey-level images (0 white to 255 black) side by side from `origin`, `cell` pixels per
+/// image pixel, one every `pitch` pixels.
+pub(crate) fn image_row<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    origin: (i32, i32),
+    cell: i32,
+    pitch: i32,
+    images: &[Array2<f64>],
+) -> DrawResult<DB> {
+    let (x0, y) = origin;
+    for (k, image) in images.iter().enumerate() {
+        let x = x0 + k as i32 * pitch;
+        grid(root, (x, y), cell, image.view(), (0.0, 255.0), Scale::Greys)?;
+    }
+    Ok(())
 }
 
 /// A vertical colour bar of size `(w, h)` at `origin`, high values at the top, with tick
@@ -90,13 +158,9 @@ pub(crate) fn colorbar<DB: DrawingBackend>(
     label: &str,
 ) -> DrawResult<DB> {
     let (x0, y0) = origin;
-    for i in 0..h {
-        let t = 1.0 - f64::from(i) / f64::from(h - 1).max(1.0);
-        root.draw(&Rectangle::new(
-            [(x0, y0 + i), (x0 + w, y0 + i + 1)],
-            scale.color(t).filled(),
-        ))?;
-    }
+    root.draw(&Pixels::from_fn(origin, (w as u32, h as u32), |_, y| {
+        scale.color(1.0 - f64::from(y) / f64::from(h - 1).max(1.0))
+    }))?;
     root.draw(&Rectangle::new(
         [(x0, y0), (x0 + w, y0 + h)],
         BLACK.stroke_width(1),
@@ -145,6 +209,30 @@ pub(crate) fn text<DB: DrawingBackend>(
     };
     let style = font.color(&BLACK).pos(Pos::new(anchor.0, anchor.1));
     root.draw(&Text::new(s.to_string(), at, style))
+}
+
+/// `s` left-anchored at `at` (its vertical centre there) on a white box a little larger than
+/// the text, so that it stays readable over points and lines.
+pub(crate) fn label_on_white<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &str,
+    at: (i32, i32),
+    size: f64,
+    bold: bool,
+) -> DrawResult<DB> {
+    let font = if bold {
+        (FONT, size, FontStyle::Bold).into_font()
+    } else {
+        (FONT, size).into_font()
+    };
+    let (w, _) = root.estimate_text_size(s, &TextStyle::from(font))?;
+    let half = (size * 0.55).round() as i32;
+    let (x, y) = at;
+    root.draw(&Rectangle::new(
+        [(x - 3, y - half), (x + w as i32 + 3, y + half)],
+        WHITE.mix(0.85).filled(),
+    ))?;
+    text(root, s, at, size, bold, (HPos::Left, VPos::Center))
 }
 
 /// A figure title (bold, centred at the top) and an optional subtitle below it.
@@ -262,6 +350,27 @@ pub(crate) fn hline<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A share (`0.2904`) as a percentage a reader would write: two decimals from 1% up
+/// (`29.04%`), two significant digits below (`0.42%`), one below 0.01% (`0.009%`, truncated
+/// so that it never reads larger than it is), and `< 0.0001%` below that.
+pub(crate) fn percent(share: f64) -> String {
+    let pct = share * 100.0;
+    if pct == 0.0 {
+        "0%".into()
+    } else if pct >= 1.0 {
+        format!("{pct:.2}%")
+    } else if pct >= 0.01 {
+        let decimals = (1.0 - pct.log10().floor()) as usize;
+        format!("{pct:.decimals$}%")
+    } else if pct >= 0.0001 {
+        let decimals = (-pct.log10().floor()) as usize;
+        let scale = 10f64.powi(decimals as i32);
+        format!("{:.decimals$}%", (pct * scale).floor() / scale)
+    } else {
+        "< 0.0001%".into()
+    }
+}
+
 /// A tick label without trailing zeros: `2`, `0.815`, `-1500`.
 pub(crate) fn short_number(v: &f64) -> String {
     let s = format!("{v:.4}");
@@ -332,10 +441,14 @@ mod tests {
     }
 
     #[test]
-    fn diverging_greys_put_zero_at_mid_grey() {
-        assert_eq!(Scale::Diverging.color(0.0), BLACK);
-        assert_eq!(Scale::Diverging.color(0.5), RGBColor(128, 128, 128));
-        assert_eq!(Scale::Diverging.color(1.0), WHITE);
+    fn shares_read_as_a_reader_writes_them() {
+        assert_eq!(percent(0.2904), "29.04%");
+        assert_eq!(percent(0.0602), "6.02%");
+        assert_eq!(percent(0.004_2), "0.42%");
+        assert_eq!(percent(0.000_094_8), "0.009%");
+        assert_eq!(percent(0.000_012), "0.001%");
+        assert_eq!(percent(1.5e-9), "< 0.0001%");
+        assert_eq!(percent(0.0), "0%");
     }
 
     #[test]

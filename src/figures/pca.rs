@@ -4,6 +4,9 @@ use ndarray::{Array1, Array2};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use super::paint::{self, Scale, FONT};
 use super::{DrawResult, Figure};
@@ -121,6 +124,9 @@ impl Figure for PcaScree {
 }
 
 /// Figure 6: principal components drawn as images, with their share of the variance.
+///
+/// Dark is positive, as in the study's figure and in Figures 1–3 and 8 (dark = high): with the
+/// sign convention of [`Pca`], PC1 is dark over the tops of garments, as the study's text says.
 #[derive(Debug, Clone)]
 pub struct PcaComponents {
     panels: Vec<(usize, Array2<f64>, f64)>,
@@ -128,6 +134,8 @@ pub struct PcaComponents {
 
 impl PcaComponents {
     const CELL: i32 = 7;
+    const COLS: i32 = 3;
+    const BAR_ZONE: i32 = 150;
 
     /// Components `which` (1-based, as the study numbers them: 1, 2, 3, 4, 392, 784).
     pub fn new(pca: &Pca, which: &[usize]) -> PcaComponents {
@@ -141,13 +149,13 @@ impl PcaComponents {
         }
     }
 
-    fn cols() -> i32 {
-        3
-    }
-
     fn tile() -> (i32, i32) {
         let side = SIDE as i32 * Self::CELL;
         (side + 40, side + 44)
+    }
+
+    fn rows(&self) -> i32 {
+        (self.panels.len() as i32 + Self::COLS - 1) / Self::COLS
     }
 }
 
@@ -158,10 +166,9 @@ impl Figure for PcaComponents {
 
     fn size(&self) -> (u32, u32) {
         let (tw, th) = Self::tile();
-        let rows = (self.panels.len() as i32 + Self::cols() - 1) / Self::cols();
         (
-            (30 + Self::cols() * tw) as u32,
-            (TOP + rows * th + 10) as u32,
+            (30 + Self::COLS * tw + Self::BAR_ZONE) as u32,
+            (TOP + self.rows() * th + 10) as u32,
         )
     }
 
@@ -169,27 +176,22 @@ impl Figure for PcaComponents {
         paint::title(
             root,
             "Principal components as images",
-            "each pixel's loading; mid grey = 0, white = the panel's most positive, black = its most negative",
+            "each pixel's loading, scaled to the panel's largest: dark = positive, mid grey = 0, \
+             white = negative",
         )?;
         let side = SIDE as i32 * Self::CELL;
         let (tw, th) = Self::tile();
         for (i, (k, image, ratio)) in self.panels.iter().enumerate() {
-            // Each component is a unit vector with an arbitrary sign, so each panel is scaled
-            // to its own largest loading: the pattern is what a reader compares.
+            // Each component is a unit vector, so each panel is scaled to its own largest
+            // loading: the pattern is what a reader compares.
             let m = image.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             let (x, y) = (
-                30 + (i as i32 % Self::cols()) * tw,
-                TOP + (i as i32 / Self::cols()) * th + 28,
+                30 + (i as i32 % Self::COLS) * tw,
+                TOP + (i as i32 / Self::COLS) * th + 28,
             );
-            let pct = ratio * 100.0;
-            let share = if pct >= 0.1 {
-                format!("{pct:.2}%")
-            } else {
-                format!("{pct:.1e}%")
-            };
             paint::text(
                 root,
-                &format!("PC{k}: {share} of variance"),
+                &format!("PC{k}: {} of variance", paint::percent(*ratio)),
                 (x + side / 2, y - 8),
                 15.0,
                 true,
@@ -201,27 +203,42 @@ impl Figure for PcaComponents {
                 Self::CELL,
                 image.view(),
                 (-m, m),
-                Scale::Diverging,
+                Scale::Greys,
             )?;
         }
-        Ok(())
+        let bar_x = 30 + Self::COLS * tw + 20;
+        paint::colorbar(
+            root,
+            (bar_x, TOP + 50),
+            (18, self.rows() * th - 90),
+            (-1.0, 1.0),
+            Scale::Greys,
+            "loading ÷ largest",
+        )
     }
 }
 
 /// Figure 7: the training images on the first two components, coloured by class, with each
 /// class's mean labelled.
+///
+/// The points are drawn in a seeded random order, so that no class hides the others by being
+/// drawn last; each axis says its component's share of the variance.
 #[derive(Debug, Clone)]
 pub struct PcaProjection {
     points: Array2<f64>,
     labels: Vec<u8>,
+    /// The order the points are drawn in: a seeded permutation.
+    order: Vec<usize>,
     means: Vec<(f64, f64)>,
+    share: (f64, f64),
     step: usize,
-    n: usize,
+    seed: u64,
 }
 
 impl PcaProjection {
-    /// PC1–PC2 scores of every image of `split` on `pca`.
-    pub fn new(pca: &Pca, split: &Split) -> Result<PcaProjection, PcaError> {
+    /// PC1–PC2 scores of every image of `split` on `pca`, drawn in an order shuffled with
+    /// `seed`.
+    pub fn new(pca: &Pca, split: &Split, seed: u64) -> Result<PcaProjection, PcaError> {
         let points = pca.transform(split.images(), 2)?;
         let labels = split.labels().to_vec();
         let mut sums = vec![(0.0, 0.0, 0usize); N_CLASSES];
@@ -235,17 +252,23 @@ impl PcaProjection {
             .into_iter()
             .map(|(x, y, n)| (x / n.max(1) as f64, y / n.max(1) as f64))
             .collect();
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+        let ratio = pca.explained_variance_ratio();
         Ok(PcaProjection {
-            n: labels.len(),
             points,
             labels,
+            order,
             means,
+            share: (ratio[0], ratio[1]),
             step: 1,
+            seed,
         })
     }
 
-    /// The same figure drawing only every `step`-th point (the class means stay exact): an
-    /// SVG of all 60,000 points is tens of megabytes, one of every tenth reads the same.
+    /// The same figure drawing only every `step`-th point of the shuffled order (the class
+    /// means stay exact): an SVG of all 60,000 points is megabytes, one of every twelfth reads
+    /// the same.
     pub fn thinned(&self, step: usize) -> PcaProjection {
         PcaProjection {
             step: step.max(1),
@@ -264,14 +287,21 @@ impl Figure for PcaProjection {
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let n = self.labels.len();
         let shown = if self.step == 1 {
-            format!("all {} training images", paint::thousands(self.n))
+            format!(
+                "all {} training images, drawn in random order (seed {})",
+                paint::thousands(n),
+                self.seed
+            )
         } else {
             format!(
-                "every {}th of the {} training images ({} points; class means from all)",
+                "every {}th of the {} training images in random order (seed {}): {} points; \
+                 class means from all",
                 self.step,
-                paint::thousands(self.n),
-                paint::thousands(self.n.div_ceil(self.step))
+                paint::thousands(n),
+                self.seed,
+                paint::thousands(n.div_ceil(self.step))
             )
         };
         paint::title(
@@ -294,17 +324,22 @@ impl Figure for PcaProjection {
             .x_label_area_size(42)
             .y_label_area_size(64)
             .build_cartesian_2d(range(0), range(1))?;
-        paint::axes(&mut chart, "PC1 score", "PC2 score")?;
-        chart.draw_series(
-            self.points
-                .rows()
-                .into_iter()
-                .zip(&self.labels)
-                .step_by(self.step)
-                .map(|(p, &l)| {
-                    Circle::new((p[0], p[1]), 1, paint::class_color(l).mix(0.35).filled())
-                }),
+        paint::axes(
+            &mut chart,
+            &format!(
+                "PC1 score ({} of the variance)",
+                paint::percent(self.share.0)
+            ),
+            &format!(
+                "PC2 score ({} of the variance)",
+                paint::percent(self.share.1)
+            ),
         )?;
+        chart.draw_series(self.order.iter().step_by(self.step).map(|&i| {
+            let l = self.labels[i];
+            let (x, y) = (self.points[[i, 0]], self.points[[i, 1]]);
+            Circle::new((x, y), 1, paint::class_color(l).mix(0.35).filled())
+        }))?;
         for (c, &(x, y)) in self.means.iter().enumerate() {
             chart.draw_series(std::iter::once(Circle::new(
                 (x, y),
@@ -316,13 +351,15 @@ impl Figure for PcaProjection {
                 7,
                 BLACK.stroke_width(2),
             )))?;
-            chart.draw_series(std::iter::once(Text::new(
-                Class::ALL[c].name().to_string(),
-                (x, y),
-                (FONT, 15, FontStyle::Bold).into_font().color(&BLACK).pos(
-                    plotters::style::text_anchor::Pos::new(HPos::Left, VPos::Bottom),
-                ),
-            )))?;
+        }
+        // Labels last, each on a white box, so that no point or dot covers one.
+        for (c, &(x, y)) in self.means.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(x, y));
+            let at = (
+                px - plot.get_base_pixel().0 + 11,
+                py - plot.get_base_pixel().1,
+            );
+            paint::label_on_white(&plot, Class::ALL[c].name(), at, 15.0, true)?;
         }
         paint::class_legend(&legend, (10, 40), "class (dot: mean)")
     }
@@ -342,24 +379,14 @@ impl Reconstructions {
 
     /// The first image of each class in `split`, and its reconstruction from `k` components.
     pub fn new(pca: &Pca, split: &Split, k: usize) -> Result<Reconstructions, PcaError> {
-        let picks: Vec<usize> = split
-            .indices_by_class()
-            .iter()
-            .filter_map(|ix| ix.first().copied())
-            .collect();
-        let chosen = split.select(&picks);
+        let chosen = split.first_of_each_class();
         let rebuilt = pca.reconstruct(chosen.images(), k)?;
-        let grid = |row: ndarray::ArrayView1<'_, f64>| {
-            row.to_owned()
-                .into_shape_with_order((SIDE, SIDE))
-                .expect("784 pixels")
-        };
         let share = pca.cumulative_variance_ratio()[k.max(1) - 1];
         Ok(Reconstructions {
             originals: (0..chosen.len())
-                .map(|i| (chosen.class(i), grid(chosen.images_f64().row(i))))
+                .map(|i| (chosen.class(i), paint::as_image(chosen.images().row(i))))
                 .collect(),
-            rebuilt: rebuilt.rows().into_iter().map(grid).collect(),
+            rebuilt: rebuilt.rows().into_iter().map(paint::as_image).collect(),
             k,
             share,
         })
@@ -435,6 +462,120 @@ impl Figure for Reconstructions {
     }
 }
 
+/// Beyond the study: images rebuilt from several numbers of components side by side (the
+/// study's Figure 8 shows 187 only), each column headed by the share of the variance it keeps.
+#[derive(Debug, Clone)]
+pub struct ReconstructionLadder {
+    /// Each class's first training image: the original, then one rebuild per column.
+    rows: Vec<(Class, Vec<Array2<f64>>)>,
+    /// Components of each rebuilt column and the share of the variance they keep.
+    columns: Vec<(usize, f64)>,
+}
+
+impl ReconstructionLadder {
+    const CELL: i32 = 3;
+    const GAP: i32 = 10;
+    const LABEL_W: i32 = 120;
+    /// Column pitch: wide enough for "95.00% of the variance" under each image.
+    const STEP: i32 = 160;
+
+    /// The first image of each class in `split`, and its reconstructions from each of
+    /// `components` (e.g. 10, 50, 187, 784).
+    pub fn new(
+        pca: &Pca,
+        split: &Split,
+        components: &[usize],
+    ) -> Result<ReconstructionLadder, PcaError> {
+        let chosen = split.first_of_each_class();
+        let mut rows: Vec<(Class, Vec<Array2<f64>>)> = (0..chosen.len())
+            .map(|i| {
+                (
+                    chosen.class(i),
+                    vec![paint::as_image(chosen.images().row(i))],
+                )
+            })
+            .collect();
+        let cumulative = pca.cumulative_variance_ratio();
+        let mut columns = Vec::with_capacity(components.len());
+        for &k in components {
+            let rebuilt = pca.reconstruct(chosen.images(), k)?;
+            for (row, r) in rows.iter_mut().zip(rebuilt.rows()) {
+                row.1.push(paint::as_image(r));
+            }
+            columns.push((k, if k == 0 { 0.0 } else { cumulative[k - 1] }));
+        }
+        Ok(ReconstructionLadder { rows, columns })
+    }
+
+    fn tile() -> i32 {
+        SIDE as i32 * Self::CELL + Self::GAP
+    }
+}
+
+impl Figure for ReconstructionLadder {
+    fn stem(&self) -> String {
+        "fig17_pca_reconstruction_ladder".into()
+    }
+
+    fn size(&self) -> (u32, u32) {
+        let w = Self::LABEL_W + (self.columns.len() as i32 + 1) * Self::STEP + 10;
+        (
+            w as u32,
+            (TOP + 50 + self.rows.len() as i32 * Self::tile() + 8) as u32,
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        paint::title(
+            root,
+            "Images rebuilt from more and more principal components",
+            "the first training image of each class, and its projection on PC1–PCk and back",
+        )?;
+        let side = SIDE as i32 * Self::CELL;
+        let step = Self::STEP;
+        let y0 = TOP + 50;
+        let headings = std::iter::once(("original".to_string(), String::new())).chain(
+            self.columns
+                .iter()
+                .map(|&(k, share)| (format!("{k} components"), paint::percent(share))),
+        );
+        for (j, (heading, share)) in headings.enumerate() {
+            let x = Self::LABEL_W + j as i32 * step + side / 2;
+            paint::text(
+                root,
+                &heading,
+                (x, y0 - 26),
+                13.0,
+                true,
+                (HPos::Center, VPos::Bottom),
+            )?;
+            if !share.is_empty() {
+                paint::text(
+                    root,
+                    &format!("{share} of the variance"),
+                    (x, y0 - 8),
+                    12.0,
+                    false,
+                    (HPos::Center, VPos::Bottom),
+                )?;
+            }
+        }
+        for (r, (class, images)) in self.rows.iter().enumerate() {
+            let y = y0 + r as i32 * Self::tile();
+            paint::text(
+                root,
+                class.name(),
+                (Self::LABEL_W - 12, y + side / 2),
+                14.0,
+                true,
+                (HPos::Right, VPos::Center),
+            )?;
+            paint::image_row(root, (Self::LABEL_W, y), Self::CELL, step, images)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -486,14 +627,48 @@ mod tests {
     #[test]
     fn projection_labels_every_class_and_thins_for_svg() {
         let (split, pca) = toy();
-        let fig = PcaProjection::new(&pca, &split).unwrap();
+        let fig = PcaProjection::new(&pca, &split, 3).unwrap();
         renders(
             &fig,
-            &["Ankle boot", "T-shirt/top", "all 40 training images"],
+            &[
+                "Ankle boot",
+                "T-shirt/top",
+                "all 40 training images, drawn in random order (seed 3)",
+                "PC1 score (",
+            ],
         );
         let thin = fig.thinned(10);
-        renders(&thin, &["every 10th of the 40 training images (4 points"]);
+        renders(
+            &thin,
+            &["every 10th of the 40 training images", ": 4 points"],
+        );
         assert_eq!(thin.means, fig.means, "means use every point");
+        let mut order = fig.order.clone();
+        assert_ne!(order, (0..40).collect::<Vec<_>>(), "shuffled");
+        order.sort_unstable();
+        assert_eq!(order, (0..40).collect::<Vec<_>>(), "each point once");
+        let again = PcaProjection::new(&pca, &split, 3).unwrap();
+        assert_eq!(again.order, fig.order, "the seed decides the order");
+    }
+
+    #[test]
+    fn the_ladder_rebuilds_each_class_at_every_count_and_all_components_exactly() {
+        let (split, pca) = toy();
+        let fig = ReconstructionLadder::new(&pca, &split, &[2, 10, 784]).unwrap();
+        assert_eq!(fig.rows.len(), 10);
+        assert!(fig.rows.iter().all(|(_, images)| images.len() == 4));
+        for (_, images) in &fig.rows {
+            assert!((&images[0] - &images[3]).iter().all(|d| d.abs() < 1e-6));
+        }
+        assert!(
+            (fig.columns[2].1 - 1.0).abs() < 1e-9,
+            "784 components keep it all"
+        );
+        renders(
+            &fig,
+            &["10 components", "100.00% of the variance", "Ankle boot"],
+        );
+        assert!(ReconstructionLadder::new(&pca, &split, &[785]).is_err());
     }
 
     #[test]

@@ -33,7 +33,7 @@ mod pipeline;
 pub mod reproduce;
 pub mod table1;
 
-pub use pipeline::{FigureFile, Protocol, Reproduced, Section, Study, TableFile};
+pub use pipeline::{FigureFile, Protocol, Reproduced, Section, Study, TableFile, LAST_FIGURE};
 
 use std::time::Instant;
 

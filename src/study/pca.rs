@@ -8,7 +8,9 @@
 use std::sync::Arc;
 
 use crate::data::PIXELS;
-use crate::figures::{ByFormat, PcaComponents, PcaProjection, PcaScree, Reconstructions};
+use crate::figures::{
+    ByFormat, PcaComponents, PcaProjection, PcaScree, ReconstructionLadder, Reconstructions,
+};
 use crate::pca::Pca;
 use crate::study::{
     require_at_least, require_each, require_rows, require_share, FigureFile, Section, Study,
@@ -27,6 +29,10 @@ pub struct PcaStudyParams {
     pub components: usize,
     /// Figure 7's SVG draws every this-many-th point (the PNG draws all).
     pub svg_thinning: usize,
+    /// Seed of Figure 7's drawing order.
+    pub seed: u64,
+    /// Component counts of Figure 17's reconstructions, beyond the study.
+    pub ladder: Vec<usize>,
 }
 
 impl Default for PcaStudyParams {
@@ -35,7 +41,9 @@ impl Default for PcaStudyParams {
             variance: 0.95,
             shown: vec![1, 2, 3, 4, 392, 784],
             components: 187,
-            svg_thinning: 10,
+            svg_thinning: 12,
+            seed: 42,
+            ladder: vec![10, 50, 187, 784],
         }
     }
 }
@@ -51,6 +59,8 @@ pub struct PcaStudy {
     pub projection: PcaProjection,
     /// Figure 8.
     pub reconstructions: Reconstructions,
+    /// Figure 17 (beyond the study): reconstructions from several numbers of components.
+    pub ladder: ReconstructionLadder,
 }
 
 impl PcaStudy {
@@ -75,11 +85,14 @@ impl PcaStudy {
 
 impl Section for PcaStudy {
     type Params = PcaStudyParams;
-    const TITLE: &'static str = "Section 3.1: PCA and Figures 5-8";
-    const FIGURES: &'static [u8] = &[5, 6, 7, 8];
+    const TITLE: &'static str = "Section 3.1: PCA and Figures 5-8, 17";
+    const FIGURES: &'static [u8] = &[5, 6, 7, 8, 17];
 
-    fn default_params(_: &Study) -> PcaStudyParams {
-        PcaStudyParams::default()
+    fn default_params(study: &Study) -> PcaStudyParams {
+        PcaStudyParams {
+            seed: study.seed(),
+            ..PcaStudyParams::default()
+        }
     }
 
     fn params(&self) -> &PcaStudyParams {
@@ -95,6 +108,12 @@ impl Section for PcaStudy {
             |&c| (1..=PIXELS).contains(&c),
         )?;
         require_rows("components", p.components, 1, PIXELS, "components")?;
+        require_each(
+            "ladder",
+            &p.ladder,
+            &format!("between 1 and {PIXELS}"),
+            |&c| (1..=PIXELS).contains(&c),
+        )?;
         require_at_least("svg_thinning", p.svg_thinning, 1)
     }
 
@@ -103,8 +122,9 @@ impl Section for PcaStudy {
         let train = &study.data().train;
         Ok(PcaStudy {
             params: params.clone(),
-            projection: PcaProjection::new(&pca, train)?,
+            projection: PcaProjection::new(&pca, train, params.seed)?,
             reconstructions: Reconstructions::new(&pca, train, params.components)?,
+            ladder: ReconstructionLadder::new(&pca, train, &params.ladder)?,
             pca,
         })
     }
@@ -126,6 +146,11 @@ impl Section for PcaStudy {
                 8,
                 Some("Figure 8: reconstructions from 187 components"),
                 self.reconstructions.clone(),
+            ),
+            FigureFile::new(
+                17,
+                Some("Figure 17 (beyond the study): reconstructions from 10 to 784 components"),
+                self.ladder.clone(),
             ),
         ]
     }

@@ -34,7 +34,8 @@ pub trait Section: Sized + Send + Sync + 'static {
     /// The section's title, as `reproduce` reports its step.
     const TITLE: &'static str;
 
-    /// The study's figures this section draws, by the study's numbering (13 and 14 go past it).
+    /// The figures this section draws, by the study's numbering (13 to [`LAST_FIGURE`] go past
+    /// it).
     const FIGURES: &'static [u8];
 
     /// The study's protocol for this section (its quick variant in quick mode), seeded with
@@ -82,7 +83,7 @@ impl TableFile {
 
 /// A figure a section draws.
 pub struct FigureFile<'a> {
-    /// The study's figure number (13 and 14 go past the study).
+    /// The figure's number: the study's, or 13 to [`LAST_FIGURE`], past it.
     pub number: u8,
     /// Its caption in REPORT.md, if the report shows it.
     pub caption: Option<&'static str>,
@@ -110,6 +111,11 @@ impl fmt::Debug for FigureFile<'_> {
             .finish()
     }
 }
+
+/// The highest figure number: the study's are 1 to 12; 13 to 17 go past it (the CNN's
+/// learning curve and confusion matrix, the SVM's mistakes and its confusion shares,
+/// reconstructions from several numbers of components).
+pub const LAST_FIGURE: u8 = 17;
 
 /// Which protocol [`Study::reproduce`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -373,12 +379,12 @@ impl Study {
         self.section()
     }
 
-    /// Section 2: Table 1 and Figure 4.
+    /// Section 2: Table 1, Figure 4, and Figures 15 and 16 past the study.
     pub fn table1(&mut self) -> Result<Arc<Table1>, StudyError> {
         self.section()
     }
 
-    /// Section 3.1: the PCA and Figures 5–8.
+    /// Section 3.1: the PCA, Figures 5–8, and Figure 17 past the study.
     pub fn pca_study(&mut self) -> Result<Arc<PcaStudy>, StudyError> {
         self.section()
     }
@@ -448,10 +454,10 @@ impl Study {
     /// Runs the sections that draw the study's figures `numbers` (with their default
     /// parameters, reusing what is cached) and saves those figures; returns the paths written.
     pub fn draw_figures(&mut self, numbers: &[u8]) -> Result<Vec<PathBuf>, StudyError> {
-        if let Some(&bad) = numbers.iter().find(|&&n| !(1..=14).contains(&n)) {
+        if let Some(&bad) = numbers.iter().find(|&&n| !(1..=LAST_FIGURE).contains(&n)) {
             return Err(StudyError::InvalidParams {
                 param: "figures",
-                reason: format!("there is no figure {bad} (the figures are 1 to 14)"),
+                reason: format!("there is no figure {bad} (the figures are 1 to {LAST_FIGURE})"),
             });
         }
         let mut written = Vec::new();

@@ -19,7 +19,7 @@ use ndarray::{Array1, Array2, Axis};
 use crate::data::{Class, FashionMnist, N_CLASSES};
 use crate::eval::{linfa_grid_search, ConfusionMatrix, Fold, GridSearch, StratifiedKFold};
 use crate::features::FeatureParams;
-use crate::figures::{ClassAccuracy, ConfusionHeatmaps};
+use crate::figures::{ClassAccuracy, ConfusionHeatmaps, Misclassified};
 use crate::models::bayes::{BayesParams, Density};
 use crate::models::forest::ForestParams;
 use crate::models::knn::{self, KnnParams};
@@ -43,6 +43,11 @@ pub const PAPER: [(&str, f64, f64, f64); 5] = [
     ("k-NN", 2.6, 0.8292, 0.795),
     ("Naive Bayes", 0.2, 0.715, 0.713),
 ];
+
+/// Rows of Figure 15: the most frequent (true, predicted) pairs.
+pub const MISTAKE_PAIRS: usize = 8;
+/// Images shown in each row of Figure 15.
+pub const MISTAKES_PER_PAIR: usize = 8;
 
 /// Settings of the section-2 study; the default is the study's protocol.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +111,8 @@ pub struct Table1 {
     pub models: Vec<ModelResult>,
     /// The settings cross-validation chose, to refit elsewhere (the full-data protocol).
     pub chosen: Table1Chosen,
+    /// Beyond the study: the SVM's most frequent mistakes on the test images.
+    pub misclassified: Misclassified,
 }
 
 /// The settings the section-2 cross-validation chose.
@@ -144,6 +151,15 @@ impl Table1 {
         )
     }
 
+    /// Beyond the study: the SVM's confusion matrix as counts beside each true class's shares.
+    pub fn svm_confusion_figure(&self) -> ConfusionHeatmaps {
+        ConfusionHeatmaps::counts_and_shares(
+            "fig16_confusion_svm_shares",
+            "SVM (radial), engineered features",
+            &self.svm().confusion,
+        )
+    }
+
     /// Every model's test confusion matrix, beside Figure 4.
     pub fn confusion_figure(&self) -> ConfusionHeatmaps {
         ConfusionHeatmaps::new(
@@ -159,8 +175,8 @@ impl Table1 {
 
 impl Section for Table1 {
     type Params = Table1Params;
-    const TITLE: &'static str = "Section 2: Table 1 and Figure 4";
-    const FIGURES: &'static [u8] = &[4];
+    const TITLE: &'static str = "Section 2: Table 1 and Figures 4, 15, 16";
+    const FIGURES: &'static [u8] = &[4, 15, 16];
 
     fn default_params(study: &Study) -> Table1Params {
         Table1Params::for_study(study)
@@ -193,6 +209,10 @@ impl Section for Table1 {
         vec![
             TableFile::new("table1.csv", self.table().to_csv()),
             TableFile::new("table1_timings.csv", self.timings().to_csv()),
+            TableFile::new(
+                "table1_svm_by_class.csv",
+                self.svm().confusion.class_report().to_csv(),
+            ),
             TableFile::new("table1.md", self.markdown()),
         ]
     }
@@ -205,6 +225,16 @@ impl Section for Table1 {
                 self.accuracy_figure(),
             ),
             FigureFile::new(4, None, self.confusion_figure()),
+            FigureFile::new(
+                15,
+                Some("Figure 15 (beyond the study): the SVM's most frequent mistakes"),
+                self.misclassified.clone(),
+            ),
+            FigureFile::new(
+                16,
+                Some("Figure 16 (beyond the study): the SVM's confusion matrix, counts and shares"),
+                self.svm_confusion_figure(),
+            ),
         ]
     }
 }
@@ -465,9 +495,18 @@ pub fn run(
         progress.advance(1);
     }
 
+    let misclassified = Misclassified::new(
+        "fig15_misclassified_svm",
+        "SVM (radial), engineered features",
+        &data.test.first(params.test_rows),
+        &models[0].predictions,
+        MISTAKE_PAIRS,
+        MISTAKES_PER_PAIR,
+    )?;
     Ok(Table1 {
         params: params.clone(),
         models,
+        misclassified,
         chosen: Table1Chosen {
             svm: best,
             logistic,
