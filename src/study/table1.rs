@@ -142,7 +142,7 @@ impl Table1 {
         &self.models[0]
     }
 
-    /// Figure 4: the SVM's accuracy by class.
+    /// Figure 4: the SVM's precision (the study's measure) and recall by class.
     pub fn accuracy_figure(&self) -> ClassAccuracy {
         ClassAccuracy::new(
             "fig04_svm_accuracy_by_class",
@@ -221,7 +221,7 @@ impl Section for Table1 {
         vec![
             FigureFile::new(
                 4,
-                Some("Figure 4: the SVM's accuracy by class"),
+                Some("Figure 4: the SVM's precision and recall by class"),
                 self.accuracy_figure(),
             ),
             FigureFile::new(4, None, self.confusion_figure()),
