@@ -28,8 +28,15 @@ impl WriteError {
     }
 }
 
-/// Creates `dir` and its parents if needed.
+/// Creates `dir` and its parents if needed; none once the process is being interrupted
+/// ([`crate::outputs::abandon_all`]), so that no staging folder comes back.
 pub(crate) fn create_dir(dir: &Path) -> Result<(), WriteError> {
+    if crate::outputs::abandoned() && !dir.is_dir() {
+        return Err(WriteError::at(dir)(io::Error::new(
+            io::ErrorKind::Interrupted,
+            "the run was interrupted",
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(WriteError::at(dir))
 }
 
@@ -42,7 +49,11 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     };
     create_dir(dir)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(WriteError::at(path))?;
-    tmp.write_all(bytes).map_err(WriteError::at(path))?;
+    // Through the file itself: tempfile's own writer would add the temporary file's name to
+    // the error, where the user wants the file they asked for.
+    tmp.as_file_mut()
+        .write_all(bytes)
+        .map_err(WriteError::at(path))?;
     make_readable(tmp.as_file()).map_err(WriteError::at(path))?;
     tmp.persist(path)
         .map_err(|e| WriteError::at(path)(e.error))?;

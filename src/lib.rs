@@ -16,7 +16,8 @@
 //! - [`figures`]: one type per figure of the study, rendered to PNG and SVG, and shown inline in
 //!   the evcxr Jupyter kernel; [`report`]: tables as CSV, Markdown and HTML.
 //! - [`progress`]: how long work reports how far it has got; [`fs`]: every output written whole
-//!   or not at all.
+//!   or not at all; [`outputs`]: a run's outputs staged, committed together and recorded in a
+//!   manifest.
 //! - [`linfa`] (and, with the `polars` feature, [`polars`](mod@polars)) re-exported, so that a
 //!   notebook names the very versions our models implement and our tables build.
 //!
@@ -41,6 +42,7 @@ pub mod fs;
 mod linalg;
 pub mod models;
 mod optim;
+pub mod outputs;
 pub mod pca;
 pub mod preprocess;
 pub mod progress;

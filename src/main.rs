@@ -18,6 +18,7 @@ use fmnist::data::Class;
 use fmnist::features::LineSummary;
 use fmnist::figures::Format;
 use fmnist::models::cnn::CnnParams;
+use fmnist::models::ModelError;
 use fmnist::study::cnn::{CnnStudy, CnnStudyParams};
 use fmnist::study::exploration::{Exploration, ExplorationParams};
 use fmnist::study::features::{FeatureTables, FeatureTablesParams};
@@ -27,17 +28,23 @@ use fmnist::study::pca::{PcaStudy, PcaStudyParams};
 use fmnist::study::pca_models::{PcaModels, PcaModelsParams};
 use fmnist::study::table1::{Table1, Table1Params};
 use fmnist::study::Section;
-use fmnist::Study;
+use fmnist::{Study, StudyError};
 
 use cli::args::{
-    CnnArgs, Command, DataArgs, FeaturesArgs, FiguresArgs, KnnArgs, LinfaArgs, PcaModelsArgs,
-    ReproduceArgs, Table1Args,
+    CheckArgs, CnnArgs, Command, DataArgs, FeaturesArgs, FiguresArgs, KnnArgs, LinfaArgs,
+    PcaModelsArgs, ReproduceArgs, Table1Args,
 };
 
 fn main() -> ExitCode {
     let cli = cli::args::Cli::parse();
+    cli::signals::install();
     match run(&cli.command, &cli.data, cli.seed) {
         Ok(()) => ExitCode::SUCCESS,
+        // An error met while a signal is being handled is its consequence: the handler
+        // reports the signal and ends the process.
+        Err(_) if fmnist::outputs::abandoned() => loop {
+            std::thread::park();
+        },
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
@@ -46,8 +53,40 @@ fn main() -> ExitCode {
 }
 
 fn run(command: &Command, data: &DataArgs, seed: u64) -> Result<()> {
+    dispatch(command, data, seed).map_err(|e| name_the_option(e, command))
+}
+
+/// A setting the library refuses is named by the option that set it (`--test-rows`, not
+/// `test_rows`), when the command has one.
+fn name_the_option(err: anyhow::Error, command: &Command) -> anyhow::Error {
+    let (param, reason) = match err.downcast_ref::<StudyError>() {
+        Some(StudyError::InvalidParams { param, reason }) => (*param, reason.clone()),
+        Some(StudyError::Model(ModelError::InvalidParams { param, reason })) => {
+            (*param, reason.clone())
+        }
+        _ => return err,
+    };
+    let long = match param {
+        "boost.trees" => "boost-rounds".to_string(),
+        "figures" => "only".to_string(),
+        p => p.replace('_', "-"),
+    };
+    let cli = <cli::args::Cli as clap::CommandFactory>::command();
+    let is_option = cli.find_subcommand(command.name()).is_some_and(|c| {
+        c.get_arguments()
+            .any(|a| a.get_long() == Some(long.as_str()))
+    });
+    if is_option {
+        anyhow::anyhow!("invalid --{long}: {reason}")
+    } else {
+        err
+    }
+}
+
+fn dispatch(command: &Command, data: &DataArgs, seed: u64) -> Result<()> {
     match command {
         Command::Data => describe_data(data, seed),
+        Command::Check(args) => check(args),
         Command::Figures(args) => figures(data.study(seed)?, args),
         Command::Features(args) => features(data.study(seed)?, args),
         Command::Table1(args) => table1(data.study(seed)?, args),
@@ -105,16 +144,51 @@ fn describe_data(args: &DataArgs, seed: u64) -> Result<()> {
     Ok(())
 }
 
-/// The study writing tables into `out` and figures into `figures` in `formats`.
-fn with_outputs(study: Study, out: &Path, figures: &Path, formats: &[Format]) -> Study {
-    study
+/// The study writing tables into `out` and figures into `figures` in `formats`, as one run
+/// of this command ([`Study::begin_run`]): staged, and committed by [`finish`].
+fn with_outputs(study: Study, out: &Path, figures: &Path, formats: &[Format]) -> Result<Study> {
+    let mut study = study
         .with_results_dir(out)
         .with_figures_dir(figures)
-        .with_formats(formats)
+        .with_formats(formats);
+    study.begin_run(&command_line())?;
+    Ok(study)
+}
+
+/// The command as typed after `fmnist`, for the manifest.
+fn command_line() -> String {
+    std::env::args().skip(1).collect::<Vec<_>>().join(" ")
+}
+
+/// Commits the study's run (its files move into place together) and prints what it wrote.
+fn finish(mut study: Study) -> Result<()> {
+    print_written(&study.commit_run()?);
+    Ok(())
+}
+
+fn check(args: &CheckArgs) -> Result<()> {
+    let report = fmnist::outputs::check(&args.out)?;
+    print!("{report}");
+    if report.is_intact() {
+        println!("{}: intact", args.out.display());
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} does not hold exactly the files its manifest records (see above)",
+            args.out.display()
+        )
+    }
 }
 
 fn figures(study: Study, args: &FiguresArgs) -> Result<()> {
     let mut study = study.with_figures_dir(&args.out).with_formats(&args.format);
+    // The manifest of a figures-only run lives beside the figures; the CNN's weights are
+    // still read from the results folder.
+    if let Some(weights) = study.cnn_weights() {
+        study = study.with_cnn_weights(weights);
+    }
+    study = study.with_results_dir(&args.out);
+    study.begin_run(&command_line())?;
     study.set_params::<Exploration>(ExplorationParams {
         exemplars: args.exemplars,
         sample_per_class: args.sample_per_class,
@@ -124,12 +198,13 @@ fn figures(study: Study, args: &FiguresArgs) -> Result<()> {
         components: args.components,
         ..study.params::<PcaStudy>()
     });
-    print_written(&study.draw_figures(&args.only)?);
-    Ok(())
+    study.draw_figures(&args.only)?;
+    finish(study)
 }
 
 fn features(study: Study, args: &FeaturesArgs) -> Result<()> {
     let mut study = study.with_results_dir(&args.out);
+    study.begin_run(&command_line())?;
     let params = FeatureTablesParams {
         per_class: args.per_class,
         line_summary: if args.code_summaries {
@@ -140,8 +215,8 @@ fn features(study: Study, args: &FeaturesArgs) -> Result<()> {
         ..study.params::<FeatureTables>()
     };
     let tables = study.run::<FeatureTables>(&params)?;
-    print_written(&study.write(&*tables)?);
-    Ok(())
+    study.write(&*tables)?;
+    finish(study)
 }
 
 /// Runs section `S` with `params`, writes its tables and figures, and prints its main table
@@ -152,14 +227,13 @@ fn run_and_write<S: Section>(
     table: impl Fn(&S) -> String,
 ) -> Result<()> {
     let section = study.run::<S>(&params)?;
-    let written = study.write(&*section)?;
+    study.write(&*section)?;
     print!("{}", table(&section));
-    print_written(&written);
-    Ok(())
+    finish(study)
 }
 
 fn table1(study: Study, a: &Table1Args) -> Result<()> {
-    let study = with_outputs(study, &a.out, &a.figures, &a.format);
+    let study = with_outputs(study, &a.out, &a.figures, &a.format)?;
     let params = Table1Params {
         per_class: a.per_class,
         test_rows: a.test_rows,
@@ -170,7 +244,7 @@ fn table1(study: Study, a: &Table1Args) -> Result<()> {
 }
 
 fn knn(study: Study, a: &KnnArgs) -> Result<()> {
-    let study = with_outputs(study, &a.out, &a.figures, &a.format);
+    let study = with_outputs(study, &a.out, &a.figures, &a.format)?;
     let params = KnnStudyParams {
         train_rows: a.train_rows,
         test_rows: a.test_rows,
@@ -186,7 +260,7 @@ fn knn(study: Study, a: &KnnArgs) -> Result<()> {
 }
 
 fn pca_models(study: Study, a: &PcaModelsArgs) -> Result<()> {
-    let study = with_outputs(study, &a.out, &a.figures, &a.format);
+    let study = with_outputs(study, &a.out, &a.figures, &a.format)?;
     let base = if a.study_grids {
         PcaModelsParams {
             seed: study.seed(),
@@ -209,7 +283,7 @@ fn pca_models(study: Study, a: &PcaModelsArgs) -> Result<()> {
 }
 
 fn cnn(study: Study, a: &CnnArgs) -> Result<()> {
-    let mut study = with_outputs(study, &a.out, &a.figures, &a.format).with_quick(a.quick);
+    let mut study = with_outputs(study.with_quick(a.quick), &a.out, &a.figures, &a.format)?;
     if let Some(weights) = &a.weights {
         study = study.with_cnn_weights(weights);
     }
@@ -235,7 +309,8 @@ fn cnn(study: Study, a: &CnnArgs) -> Result<()> {
 }
 
 fn linfa(study: Study, a: &LinfaArgs) -> Result<()> {
-    let study = study.with_results_dir(&a.out).with_quick(a.quick);
+    let mut study = study.with_results_dir(&a.out).with_quick(a.quick);
+    study.begin_run(&command_line())?;
     let params = if a.quick {
         study.params::<LinfaBaselines>()
     } else {
@@ -250,9 +325,9 @@ fn linfa(study: Study, a: &LinfaArgs) -> Result<()> {
 }
 
 fn reproduce(study: Study, a: &ReproduceArgs) -> Result<()> {
-    let mut study = with_outputs(study, &a.out, &a.figures, &a.format).with_quick(a.quick);
+    let mut study = with_outputs(study.with_quick(a.quick), &a.out, &a.figures, &a.format)?;
     let done = study.reproduce(a.protocol.into())?;
-    print_written(&done.written);
+    finish(study)?;
     println!(
         "done in {:.0} s; see {}",
         done.seconds(),

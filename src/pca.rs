@@ -159,7 +159,19 @@ impl Pca {
         self.components.row(k)
     }
 
+    /// Component `k` (0-based) as a 28 × 28 image, or an error when there is no such
+    /// component or the data were not 784 pixels: the form of [`Pca::component_image`] that
+    /// cannot panic.
+    pub fn try_component_image(&self, k: usize) -> Result<Array2<f64>, PcaError> {
+        self.check(SIDE * SIDE, k + 1)?;
+        Ok(self.component_image(k))
+    }
+
     /// Component `k` (0-based) as a 28 × 28 image, for 784-pixel data.
+    ///
+    /// # Panics
+    /// If `k` is not below [`Pca::n_components`] or the data were not 784 pixels (see
+    /// [`Pca::try_component_image`]).
     pub fn component_image(&self, k: usize) -> Array2<f64> {
         self.component(k)
             .to_owned()
@@ -327,6 +339,25 @@ mod tests {
         let scores = pca.transform(x.view(), 1).unwrap();
         assert_eq!(scores.dim(), (5, 1));
         assert!((scores[[4, 0]] - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_component_image_past_the_last_is_an_error_not_a_panic() {
+        let x = Array2::from_shape_fn((6, SIDE * SIDE), |(i, p)| ((i * 7 + p * i) % 256) as u8);
+        let pca = Pca::fit(x.view()).unwrap();
+        assert_eq!(pca.try_component_image(0).unwrap().dim(), (SIDE, SIDE));
+        assert!(matches!(
+            pca.try_component_image(784),
+            Err(PcaError::Components {
+                asked: 785,
+                available: 784
+            })
+        ));
+        let small = Pca::fit(line().view()).unwrap();
+        assert!(matches!(
+            small.try_component_image(0),
+            Err(PcaError::Columns { fitted: 2, .. })
+        ));
     }
 
     #[test]

@@ -33,43 +33,82 @@ pub struct NoProgress;
 impl Progress for NoProgress {}
 
 /// Prints a line to standard error when a section, a stage or a message begins, with the
-/// seconds since the section began: what a notebook cell shows while it computes.
+/// seconds since the section began, and at least every [`PrintProgress::EVERY`] seconds while
+/// a stage advances (`12/40 steps, 30%`): what a notebook cell shows while it computes, so
+/// that no long cell is silent.
 #[derive(Debug)]
 pub struct PrintProgress {
-    start: Mutex<Instant>,
+    state: Mutex<PrintState>,
+}
+
+#[derive(Debug)]
+struct PrintState {
+    /// When the section began.
+    start: Instant,
+    /// When the last line was printed.
+    last: Instant,
+    /// The current stage's steps: done and total.
+    done: u64,
+    total: u64,
 }
 
 impl Default for PrintProgress {
     fn default() -> Self {
+        let now = Instant::now();
         PrintProgress {
-            start: Mutex::new(Instant::now()),
+            state: Mutex::new(PrintState {
+                start: now,
+                last: now,
+                done: 0,
+                total: 0,
+            }),
         }
     }
 }
 
 impl PrintProgress {
-    fn line(&self, text: &str) {
-        let start = *self.start.lock().unwrap_or_else(|e| e.into_inner());
-        eprintln!("[{:>6.1} s] {text}", start.elapsed().as_secs_f64());
+    /// The longest silence while a stage advances, in seconds.
+    pub const EVERY: f64 = 5.0;
+
+    fn state(&self) -> std::sync::MutexGuard<'_, PrintState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn line(state: &mut PrintState, text: &str) {
+        state.last = Instant::now();
+        eprintln!("[{:>6.1} s] {text}", state.start.elapsed().as_secs_f64());
     }
 }
 
 impl Progress for PrintProgress {
     fn section(&self, title: &str) {
-        *self.start.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
-        self.line(title);
+        let mut state = self.state();
+        state.start = Instant::now();
+        Self::line(&mut state, title);
     }
 
     fn stage(&self, message: &str, total: u64) {
-        self.line(&format!("{message} ({total} steps)"));
+        let mut state = self.state();
+        (state.done, state.total) = (0, total);
+        Self::line(&mut state, &format!("{message} ({total} steps)"));
     }
 
     fn message(&self, message: &str) {
-        self.line(message);
+        Self::line(&mut self.state(), message);
+    }
+
+    fn advance(&self, n: u64) {
+        let mut state = self.state();
+        state.done += n;
+        if state.last.elapsed().as_secs_f64() >= Self::EVERY {
+            let (done, total) = (state.done, state.total.max(1));
+            let text = format!("  {done}/{total} steps, {}%", done * 100 / total);
+            Self::line(&mut state, &text);
+        }
     }
 
     fn note(&self, text: &str) {
-        self.line(text);
+        Self::line(&mut self.state(), text);
     }
 }
 

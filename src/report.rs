@@ -336,6 +336,12 @@ pub fn pct(p: f64) -> String {
     format!("{:.2}%", 100.0 * p)
 }
 
+/// An accuracy with its interval, as the notebooks and the README write it:
+/// `85.19% (84.48–85.88%)`.
+pub fn pct_interval(p: f64, (lo, hi): (f64, f64)) -> String {
+    format!("{} ({:.2}–{})", pct(p), 100.0 * lo, pct(hi))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,8 +43,8 @@ fn fails_with(spoil: impl FnOnce(&Path), verify: bool, expected: &[&str]) {
     }
 }
 
-/// Each numeric option that makes no sense is refused, naming the setting, before any work:
-/// a non-zero exit, one error line, no panic, and nothing written.
+/// Every numeric option that makes no sense is refused, naming the option, before any work:
+/// a non-zero exit, one error line, no panic, and nothing written (no output folder made).
 #[test]
 fn settings_that_make_no_sense_are_refused_by_name_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
@@ -54,69 +54,136 @@ fn settings_that_make_no_sense_are_refused_by_name_before_any_work() {
     let results = out.path().join("results");
     let figures = out.path().join("figures");
     let (r, f) = (results.to_str().unwrap(), figures.to_str().unwrap());
-    let cases: [(&[&str], &str); 9] = [
+    let rows =
+        |train: &'static str, test: &'static str| ["--train-rows", train, "--test-rows", test];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
         (
-            &["table1", "--per-class", "2", "--test-rows", "0"],
-            "invalid setting test_rows: must be between 1 and the 10 test images, got 0",
-        ),
-        // This one, knn with no rows and pca-models with one fold were panics before (asserts
-        // in kNN's neighbour search and in the folds).
-        (
-            &["table1", "--per-class", "2", "--test-rows", "10"],
-            "invalid setting ks: every value must be between 1 and the 18 rows a fold trains on, \
-             got 19",
+            vec!["table1", "--per-class", "2", "--test-rows", "0"],
+            "invalid --test-rows: must be between 1 and the 10 test images, got 0",
         ),
         (
-            &["knn", "--train-rows", "0", "--test-rows", "10"],
-            "invalid setting train_rows: must be between 5 and the 20 training images, got 0",
+            vec!["table1", "--per-class", "0"],
+            "invalid --per-class: must be between 1 and the 2 images per class, got 0",
         ),
         (
-            &["knn", "--train-rows", "100000"],
-            "invalid setting train_rows: must be between 5 and the 20 training images, got 100000",
-        ),
-        (
-            &["pca-models", "--folds", "1"],
-            "invalid setting folds: must be at least 2, got 1",
-        ),
-        (
-            &[
-                "pca-models",
-                "--train-rows",
-                "20",
+            vec![
+                "table1",
+                "--per-class",
+                "2",
                 "--test-rows",
                 "10",
-                "--boost-rounds",
+                "--trees",
                 "0",
             ],
-            "invalid setting boost.trees: every value must be at least 1, got 0",
+            "invalid --trees: must be at least 1, got 0",
+        ),
+        // Not an option: the section's grid of k cannot fit folds this small. This one, kNN
+        // with no rows and pca-models with one fold were panics once.
+        (
+            vec!["table1", "--per-class", "2", "--test-rows", "10"],
+            "invalid setting ks: every value must be between 1 and the 18 rows a fold trains \
+             on, got 19",
         ),
         (
-            &[
-                "cnn",
-                "--epochs",
-                "0",
-                "--train-rows",
-                "20",
+            [&["knn"][..], &rows("0", "10")].concat(),
+            "invalid --train-rows: must be between 5 and the 20 training images, got 0",
+        ),
+        (
+            vec!["knn", "--train-rows", "100000"],
+            "invalid --train-rows: must be between 5 and the 20 training images, got 100000",
+        ),
+        (
+            [&["knn"][..], &rows("20", "0")].concat(),
+            "invalid --test-rows: must be between 1 and the 10 test images, got 0",
+        ),
+        (
+            vec!["pca-models", "--folds", "1"],
+            "invalid --folds: must be at least 2, got 1",
+        ),
+        (
+            [
+                &["pca-models", "--boost-rounds", "0"][..],
+                &rows("20", "10"),
+            ]
+            .concat(),
+            "invalid --boost-rounds: every value must be at least 1, got 0",
+        ),
+        (
+            [
+                &["pca-models", "--forest-trees", "0"][..],
+                &rows("20", "10"),
+            ]
+            .concat(),
+            "invalid --forest-trees: must be at least 1, got 0",
+        ),
+        (
+            [&["pca-models"][..], &rows("20", "0")].concat(),
+            "invalid --test-rows: must be between 1 and the 10 test images, got 0",
+        ),
+        (
+            [&["cnn", "--epochs", "0"][..], &rows("20", "10")].concat(),
+            "invalid --epochs: must be at least 1, got 0",
+        ),
+        (
+            [&["cnn"][..], &rows("0", "10")].concat(),
+            "invalid --train-rows: must be between 1 and the 20 training images, got 0",
+        ),
+        (
+            [&["cnn"][..], &rows("20", "0")].concat(),
+            "invalid --test-rows: must be between 1 and the 10 test images, got 0",
+        ),
+        (
+            vec!["figures", "--only", "1", "--exemplars", "0"],
+            "invalid --exemplars: must be at least 1, got 0",
+        ),
+        (
+            vec!["figures", "--only", "3", "--sample-per-class", "0"],
+            "invalid --sample-per-class: must be at least 1, got 0",
+        ),
+        (
+            vec!["figures", "--only", "8", "--components", "785"],
+            "invalid --components: must be between 1 and the 784 components, got 785",
+        ),
+        (
+            vec!["features", "--per-class", "0"],
+            "invalid --per-class: must be between 1 and the 2 images per class, got 0",
+        ),
+        (
+            vec!["linfa", "--per-class", "0"],
+            "invalid --per-class: must be at least 2, got 0",
+        ),
+        (
+            vec!["linfa", "--per-class", "2", "--test-rows", "0"],
+            "invalid --test-rows: must be between 1 and the 10 test images, got 0",
+        ),
+        (
+            vec![
+                "linfa",
+                "--per-class",
+                "2",
                 "--test-rows",
                 "10",
+                "--pca-rows",
+                "0",
             ],
-            "invalid parameter epochs: must be at least 1, got 0",
+            "invalid --pca-rows: must be between 2 and the 20 training images, got 0",
+        ),
+        // Refused by the parser: a count of repeats and figure numbers.
+        (
+            vec!["bench", "--repeat", "0"],
+            "invalid value '0' for '--repeat <REPEAT>': 0 is not in 1..=4294967295",
         ),
         (
-            &["figures", "--only", "1", "--exemplars", "0"],
-            "invalid setting exemplars: must be at least 1, got 0",
-        ),
-        (
-            &["features", "--per-class", "0"],
-            "invalid setting per_class: must be between 1 and the 2 images per class, got 0",
+            vec!["figures", "--only", "18"],
+            "invalid value '18' for '--only <ONLY>': 18 is not in 1..=17",
         ),
     ];
     for (command, expected) in cases {
-        let mut args = command.to_vec();
+        let mut args = command.clone();
         args.extend(["--data-dir", data, "--no-verify", "--no-download"]);
         match command[0] {
             "figures" => args.extend(["--out", f]),
-            "features" => args.extend(["--out", r]),
+            "features" | "linfa" | "bench" => args.extend(["--out", r]),
             _ => args.extend(["--out", r, "--figures", f]),
         }
         let run = fmnist(&args);
@@ -126,8 +193,12 @@ fn settings_that_make_no_sense_are_refused_by_name_before_any_work() {
             !stderr.contains("panicked"),
             "{command:?} panicked: {stderr}"
         );
-        let last = stderr.lines().last().unwrap_or_default();
-        assert_eq!(last, format!("error: {expected}"), "{command:?}: {stderr}");
+        let error = stderr.lines().find(|l| l.starts_with("error: "));
+        assert_eq!(
+            error,
+            Some(format!("error: {expected}").as_str()),
+            "{command:?}: {stderr}"
+        );
         assert!(
             !results.exists() && !figures.exists(),
             "{command:?} wrote something before refusing"
@@ -422,9 +493,11 @@ fn figures_1_to_3_are_written_from_the_real_data() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The figures, the run's manifest (a figures-only run keeps it beside them) and the lock.
     assert_eq!(
         common::entries(out_dir.path()),
         [
+            ".fmnist.lock",
             "fig01_exemplars.png",
             "fig01_exemplars.svg",
             "fig02_pixel_mean_sd.png",
@@ -433,6 +506,7 @@ fn figures_1_to_3_are_written_from_the_real_data() {
             "fig03_class_mean_intensity.svg",
             "fig03_class_nonwhite_counts.png",
             "fig03_class_nonwhite_counts.svg",
+            "manifest.json",
         ]
     );
 }
@@ -653,7 +727,16 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
     }
     assert_eq!(files[5].lines().count(), 12, "a header and eleven models");
     let figures = out.path().join("figures");
-    let pngs = std::fs::read_dir(&figures).unwrap().count();
+    let pngs = std::fs::read_dir(&figures)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count();
     assert_eq!(
         pngs, 19,
         "every figure of the study, Figure 3 twice, the section-2 heat maps, Figures 13-17"
@@ -677,4 +760,10 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
             || report.contains("fig12_confusion_pca_models.png")
     );
     assert!(out.path().join("results/reproduce_timings.csv").is_file());
+    // The run is recorded, and the folder holds exactly what it wrote.
+    assert!(report.contains("manifest.json") && report.contains("fmnist check"));
+    let check = fmnist(&["check", "--out", out.path().join("results").to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && said.contains("intact"), "{said}");
+    assert!(said.contains("every recorded file comes from one run"), "{said}");
 }

@@ -71,6 +71,10 @@ impl DataArgs {
 pub enum Command {
     /// Find and verify the dataset, and say where it is and what it holds.
     Data,
+    /// Check that a results folder (and the figures its manifest names) holds exactly the
+    /// files its runs recorded: which run wrote each, which changed or went missing, which
+    /// no run recorded, and what an interrupted run left. Exits non-zero if any.
+    Check(CheckArgs),
     /// Draw the study's figures.
     Figures(FiguresArgs),
     /// Write the 84 engineered features of the study's training sample and of the test
@@ -99,6 +103,32 @@ pub enum Command {
     Linfa(LinfaArgs),
     /// Time the pipeline's steps on this machine and write a table.
     Bench(super::bench::BenchArgs),
+}
+
+impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Data => "data",
+            Command::Check(_) => "check",
+            Command::Figures(_) => "figures",
+            Command::Features(_) => "features",
+            Command::Table1(_) => "table1",
+            Command::Knn(_) => "knn",
+            Command::Reproduce(_) => "reproduce",
+            Command::PcaModels(_) => "pca-models",
+            Command::Cnn(_) => "cnn",
+            Command::Linfa(_) => "linfa",
+            Command::Bench(_) => "bench",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The results folder, with its manifest.json.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

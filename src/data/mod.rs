@@ -260,12 +260,18 @@ impl Split {
     /// Image `i` as a 28 × 28 grid, row 0 at the top.
     ///
     /// # Panics
-    /// If `i >= self.len()`, like slice indexing.
+    /// If `i >= self.len()`, like slice indexing ([`Split::get`] does not).
     pub fn image(&self, i: usize) -> ArrayView2<'_, u8> {
         self.images
             .row(i)
             .into_shape_with_order((SIDE, SIDE))
             .expect("a row of 784 contiguous pixels is a 28 × 28 grid")
+    }
+
+    /// Image `i` as a 28 × 28 grid and its class, or `None` past the end: the form that
+    /// cannot panic, for a notebook that indexes by hand.
+    pub fn get(&self, i: usize) -> Option<(ArrayView2<'_, u8>, Class)> {
+        (i < self.len()).then(|| (self.image(i), self.class(i)))
     }
 
     /// The class of image `i`.
@@ -296,10 +302,22 @@ impl Split {
         }
     }
 
+    /// The images at `indices`, in that order, or an error naming the first index past the
+    /// end: the form of [`Split::select`] that cannot panic.
+    pub fn try_select(&self, indices: &[usize]) -> Result<Split, DataError> {
+        match indices.iter().find(|&&i| i >= self.len()) {
+            Some(&bad) => Err(DataError::InvalidSplit(format!(
+                "index {bad} is past the end of a split of {} images",
+                self.len()
+            ))),
+            None => Ok(self.select(indices)),
+        }
+    }
+
     /// The images at `indices`, in that order.
     ///
     /// # Panics
-    /// If an index is out of range.
+    /// If an index is out of range (see [`Split::try_select`]).
     pub fn select(&self, indices: &[usize]) -> Split {
         Split {
             images: self.images.select(Axis(0), indices),
@@ -451,6 +469,22 @@ mod tests {
         assert_eq!(
             split.images_f64()[[4, 3]],
             f64::from(split.images()[[4, 3]])
+        );
+        assert_eq!(split.first_of_each_class().labels().to_vec(), vec![0, 1, 9]);
+    }
+
+    #[test]
+    fn get_and_try_select_answer_past_the_end_without_panicking() {
+        let split = toy(&[3, 1]);
+        let (image, class) = split.get(1).unwrap();
+        assert_eq!((image, class), (split.image(1), Class::Trouser));
+        assert!(split.get(2).is_none());
+        assert_eq!(split.try_select(&[1]).unwrap().labels().to_vec(), vec![1]);
+        let err = split.try_select(&[0, 7]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            DataError::InvalidSplit("index 7 is past the end of a split of 2 images".into())
+                .to_string()
         );
     }
 

@@ -157,6 +157,9 @@ pub struct Source {
     pub origin: Origin,
     /// The four files read, in [`FILES`] order.
     pub files: Vec<PathBuf>,
+    /// The SHA-256 of each file's decompressed content, in [`FILES`] order (what a run's
+    /// manifest records as its input).
+    pub sha256: Vec<Sha256Digest>,
     /// True when every file's content digest matched the published one.
     pub verified: bool,
     /// Earlier locations that held files but failed, so a corrupt copy that was passed over
@@ -237,10 +240,10 @@ impl LoadOptions {
 }
 
 /// Reads the four files from `dir` (in parallel) and checks that they fit together.
-pub(super) fn load_dir(
-    dir: &Path,
-    verify: bool,
-) -> Result<(Split, Split, Vec<PathBuf>), DataError> {
+/// The two splits a folder holds, its four files and their content digests.
+type Loaded = (Split, Split, Vec<PathBuf>, Vec<Sha256Digest>);
+
+pub(super) fn load_dir(dir: &Path, verify: bool) -> Result<Loaded, DataError> {
     if !dir.is_dir() {
         return Err(DataError::NoSuchDir {
             dir: dir.to_path_buf(),
@@ -274,13 +277,14 @@ pub(super) fn load_dir(
         .map(|(file, path)| file.read(path, verify))
         .collect();
     let mut read: Vec<IdxData> = results.into_iter().collect::<Result<_, _>>()?;
+    let digests = read.iter().map(|idx| idx.sha256).collect();
     let test_labels = read.pop().expect("four files");
     let test_images = read.pop().expect("four files");
     let train_labels = read.pop().expect("four files");
     let train_images = read.pop().expect("four files");
     let train = split(train_images, &paths[0], train_labels, &paths[1])?;
     let test = split(test_images, &paths[2], test_labels, &paths[3])?;
-    Ok((train, test, paths))
+    Ok((train, test, paths, digests))
 }
 
 fn split(
@@ -304,13 +308,14 @@ fn split(
 
 pub(super) fn load(options: &LoadOptions) -> Result<FashionMnist, DataError> {
     let found = |dir: PathBuf, origin, skipped| {
-        move |(train, test, files)| FashionMnist {
+        move |(train, test, files, sha256)| FashionMnist {
             train,
             test,
             source: Source {
                 dir,
                 origin,
                 files,
+                sha256,
                 verified: options.verify,
                 skipped,
             },

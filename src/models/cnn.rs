@@ -65,6 +65,9 @@ pub const SHARD: usize = 32;
 /// Mixed into the seed for the dropout masks' generator.
 const DROPOUT_STREAMS: u64 = 0x5eed_d20f;
 
+/// The most filters or units a layer may have (the section's network has 32, 64 and 128).
+pub const MAX_UNITS: usize = 1 << 16;
+
 /// Hyperparameters of the network and its training.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CnnParams {
@@ -146,10 +149,16 @@ impl CnnParams {
             (self.conv1, "conv1"),
             (self.conv2, "conv2"),
             (self.hidden, "hidden"),
-            (self.epochs, "epochs"),
         ] {
-            require(v >= 1, param, || "must be at least 1, got 0".into())?;
+            // The bound keeps every layer's size far inside `usize`: a saved file's settings
+            // are read before its tensors, and 9 × conv1 must not overflow.
+            require((1..=MAX_UNITS).contains(&v), param, || {
+                format!("must be between 1 and {MAX_UNITS}, got {v}")
+            })?;
         }
+        require(self.epochs >= 1, "epochs", || {
+            "must be at least 1, got 0".into()
+        })?;
         require((0.0..1.0).contains(&self.dropout), "dropout", || {
             format!("must be in [0, 1), got {}", self.dropout)
         })?;
@@ -1391,6 +1400,20 @@ mod tests {
         let err = TrainedCnn::from_safetensors(&other.to_safetensors()).unwrap_err();
         assert!(
             matches!(&err, SavedCnnError::Content(what) if what.contains("dense1.weight")),
+            "{err}"
+        );
+
+        // Settings whose layer sizes would overflow (9 × conv1 past usize::MAX): refused
+        // before any size is computed, not an overflow panic (seen while writing the loader's
+        // fuzz target; the fuzzer itself did not reach it).
+        let mut huge = trained.clone();
+        huge.net.params.conv1 = usize::MAX / 4;
+        let err = TrainedCnn::from_safetensors(&huge.to_safetensors()).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                SavedCnnError::Params(ModelError::InvalidParams { param: "conv1", .. })
+            ),
             "{err}"
         );
     }

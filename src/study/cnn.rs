@@ -22,7 +22,7 @@ use crate::models::boost::BoostParams;
 use crate::models::cnn::{CnnParams, TrainedCnn};
 use crate::models::Classifier;
 use crate::pca::Pca;
-use crate::report::{pct, thousands, Cell, Table};
+use crate::report::{pct, pct_interval, thousands, Cell, Table};
 use crate::study::{
     require_rows, require_test_rows, require_train_rows, FigureFile, Preset, Section, Study,
     StudyError, TableFile,
@@ -278,6 +278,7 @@ impl Section for CnnStudy {
         let progress = study.progress();
         let result = run(study.data(), &pca, params, weights.as_deref(), progress)?;
         if let Some(w) = &weights {
+            study.wrote_in_place(w);
             match &result.origin {
                 WeightsOrigin::Reused => {
                     progress.note(&format!("reused the CNN weights in {}", w.display()))
@@ -327,6 +328,43 @@ impl CnnStudy {
     pub fn name(&self) -> String {
         let p = self.trained.net.params();
         format!("CNN ({}-{} filters, {})", p.conv1, p.conv2, p.epochs_text())
+    }
+
+    /// Both models as a notebook shows them: test accuracy with its 95% interval, kappa, and
+    /// the images each was trained on (`table()` has every column).
+    pub fn summary(&self) -> Table {
+        let mut t = Table::new([
+            "model",
+            "setting",
+            "test accuracy (95% interval)",
+            "kappa",
+            "trained on",
+        ]);
+        let rows = [
+            (
+                self.name(),
+                self.trained.net.params().describe(),
+                &self.confusion,
+            ),
+            (
+                self.baseline.name.clone(),
+                self.baseline.setting.clone(),
+                &self.baseline.confusion,
+            ),
+        ];
+        for (name, setting, cm) in rows {
+            t.push([
+                Cell::text(name),
+                Cell::text(setting),
+                Cell::number(
+                    cm.accuracy(),
+                    pct_interval(cm.accuracy(), cm.accuracy_ci95()),
+                ),
+                Cell::fixed(cm.kappa(), 3),
+                Cell::text(format!("{} images", thousands(self.trained.train_images))),
+            ]);
+        }
+        t
     }
 
     /// Both models: test accuracy with its exact 95% interval and kappa.

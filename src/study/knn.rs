@@ -24,7 +24,7 @@ use crate::figures::KnnTuning;
 use crate::models::knn;
 use crate::pca::{Pca, PcaError};
 use crate::preprocess::PixelPrep;
-use crate::report::{pct, thousands, Cell, Table};
+use crate::report::{pct, pct_interval, thousands, Cell, Table};
 use crate::study::{
     require_at_least, require_ks, require_share, require_test_rows, require_train_rows, FigureFile,
     Preset, Section, Study, StudyError, TableFile,
@@ -317,6 +317,31 @@ impl KnnStudy {
         t
     }
 
+    /// The table as a notebook shows it: for each feature set, the k chosen beside the study's
+    /// and the test accuracy with its 95% interval beside the study's (`table()` has every
+    /// column).
+    pub fn summary(&self) -> Table {
+        let mut t = Table::new([
+            "features",
+            "k (the study's)",
+            "test accuracy (95% interval)",
+            "the study's (its interval)",
+        ]);
+        for (arm, study_k, (study, lo, hi)) in self.arms() {
+            let cm = &arm.confusion;
+            t.push([
+                Cell::text(format!("{} ({} columns)", arm.name, arm.columns)),
+                Cell::text(format!("{} ({study_k})", arm.k())),
+                Cell::number(
+                    cm.accuracy(),
+                    pct_interval(cm.accuracy(), cm.accuracy_ci95()),
+                ),
+                Cell::number(study, pct_interval(study, (lo, hi))),
+            ]);
+        }
+        t
+    }
+
     /// Mean and standard deviation of the cross-validated accuracy for every k.
     pub fn cv_table(&self) -> Table {
         let mut t = Table::new(["k", "raw_mean", "raw_sd", "pca_mean", "pca_sd"]);
@@ -502,6 +527,7 @@ pub(crate) mod tests {
                 dir: "toy".into(),
                 origin: Origin::Explicit,
                 files: vec![],
+                sha256: vec![],
                 verified: false,
                 skipped: vec![],
             },

@@ -34,8 +34,8 @@ use crate::preprocess::Standardizer;
 use crate::report::{pct, Cell, Table};
 use crate::study::table1::{Table1Inputs, Table1Params};
 use crate::study::{
-    require_at_least, require_per_class, require_test_rows, require_train_rows, Preset, Section,
-    Study, StudyError, TableFile,
+    require_at_least, require_per_class, require_rows, require_test_rows, Preset, Section, Study,
+    StudyError, TableFile,
 };
 
 /// Settings of the comparison; the default is Table 1's inputs and chosen settings.
@@ -259,7 +259,8 @@ impl Section for LinfaBaselines {
         require_per_class(study, p.per_class.max(2))?;
         require_at_least("per_class", p.per_class, 2)?;
         require_test_rows(study, p.test_rows)?;
-        require_train_rows(study, p.pca_rows, 2)?;
+        let available = study.data().train.len();
+        require_rows("pca_rows", p.pca_rows, 2, available, "training images")?;
         if !(p.decay.is_finite() && p.decay >= 0.0) {
             return Err(StudyError::InvalidParams {
                 param: "decay",

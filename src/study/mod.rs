@@ -114,6 +114,9 @@ pub enum StudyError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// A run's output folders could not be locked, staged or committed.
+    #[error(transparent)]
+    Output(#[from] crate::outputs::OutputError),
     /// A setting of the study itself is out of range.
     #[error("invalid setting {param}: {reason}")]
     InvalidParams {
@@ -154,6 +157,22 @@ impl ModelResult {
     /// Mean CV accuracy of the chosen setting.
     pub fn cv_accuracy(&self) -> f64 {
         self.grid[self.best].1
+    }
+
+    /// The columns a notebook's table shows of a model: its name, the setting chosen, the test
+    /// accuracy with its 95% interval, and kappa.
+    pub(crate) fn summary_cells(&self) -> [crate::report::Cell; 4] {
+        use crate::report::{pct_interval, Cell};
+        let cm = &self.confusion;
+        [
+            Cell::text(self.name),
+            Cell::text(&self.chosen),
+            Cell::number(
+                cm.accuracy(),
+                pct_interval(cm.accuracy(), cm.accuracy_ci95()),
+            ),
+            Cell::fixed(cm.kappa(), 3),
+        ]
     }
 
     /// The columns every section's results table starts with: `model, chosen, cv_accuracy,

@@ -453,6 +453,27 @@ impl Section for PcaModels {
 }
 
 impl PcaModels {
+    /// The table as a notebook shows it: each model's chosen setting, test accuracy with its
+    /// 95% interval and kappa, beside the study's (`table()` has every column).
+    pub fn summary(&self) -> Table {
+        let mut t = Table::new([
+            "model",
+            "setting chosen",
+            "test accuracy (95% interval)",
+            "kappa",
+            "the study's accuracy",
+            "the study's kappa",
+        ]);
+        for m in &self.models {
+            let study = m.paper_row.map(|r| PAPER[r]);
+            t.push(m.summary_cells().into_iter().chain([
+                study.map(|s| Cell::number(s.1, pct(s.1))).into(),
+                study.map(|s| Cell::fixed(s.2, 3)).into(),
+            ]));
+        }
+        t
+    }
+
     /// One row per model: chosen settings, CV and test accuracy with the exact 95% interval,
     /// kappa, and the study's values. No timings (see [`PcaModels::timings`]), so the same seed
     /// gives the same file.

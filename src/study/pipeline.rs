@@ -10,6 +10,8 @@ use std::time::Instant;
 
 use crate::data::{FashionMnist, LoadOptions};
 use crate::figures::{AnyFigure, Format, Inline};
+use crate::fs::WriteError;
+use crate::outputs::{Manifest, Run, RunRecord};
 use crate::pca::Pca;
 use crate::progress::{NoProgress, Progress};
 use crate::study::cnn::CnnStudy;
@@ -112,6 +114,10 @@ impl fmt::Debug for FigureFile<'_> {
     }
 }
 
+/// Where [`Study::for_notebook`] puts a notebook's outputs, when set: `DIR/figures` and
+/// `DIR/results` (`..` is the repository's own folders).
+pub const NOTEBOOK_OUT_ENV: &str = "FMNIST_NOTEBOOK_OUT";
+
 /// The highest figure number: the study's are 1 to 12; 13 to 17 go past it (the CNN's
 /// learning curve and confusion matrix, the SVM's mistakes and its confusion shares,
 /// reconstructions from several numbers of components).
@@ -176,6 +182,8 @@ pub struct Study {
     cache: HashMap<TypeId, Vec<Cached>>,
     /// Default parameters set with [`Study::set_params`], by section type.
     defaults: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    /// The run its writes belong to, between [`Study::begin_run`] and [`Study::commit_run`].
+    run: Option<Run>,
 }
 
 impl fmt::Debug for Study {
@@ -210,6 +218,7 @@ impl Study {
             pca: None,
             cache: HashMap::new(),
             defaults: HashMap::new(),
+            run: None,
         }
     }
 
@@ -227,6 +236,84 @@ impl Study {
         let mut study = Study::new(data);
         study.load_seconds = Some(start.elapsed().as_secs_f64());
         Ok(study)
+    }
+
+    /// The study a notebook's setup cell builds: the data found from the notebook's folder
+    /// ([`Study::load`]), seed 42, quick mode when `FMNIST_QUICK` asks, a line of progress
+    /// under each long cell ([`PrintProgress`](crate::progress::PrintProgress)), and every
+    /// output in a scratch folder beside the notebook, `out/` (figures in `out/figures`,
+    /// tables and the CNN's weights in `out/results`), so that running a notebook never
+    /// changes the repository's `figures/` and `results/`.
+    ///
+    /// `FMNIST_NOTEBOOK_OUT=DIR` puts the outputs in `DIR/figures` and `DIR/results` instead:
+    /// `FMNIST_NOTEBOOK_OUT=..` writes the repository's own, under the names `fmnist reproduce`
+    /// gives them. The CNN's committed weights (`results/cnn.safetensors` in the nearest
+    /// folder above that has them) are copied into the scratch results folder when it has
+    /// none, so the network is reused when the settings match and, when it is trained afresh,
+    /// saved there and not over them.
+    pub fn for_notebook() -> Result<Study, StudyError> {
+        let out = std::env::var_os(NOTEBOOK_OUT_ENV)
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| PathBuf::from("out"), PathBuf::from);
+        let study = Study::load()?
+            .with_results_dir(out.join("results"))
+            .with_figures_dir(out.join("figures"))
+            .with_progress(crate::progress::PrintProgress::default());
+        if let (Some(weights), Ok(cwd)) = (study.cnn_weights(), std::env::current_dir()) {
+            let committed = cwd
+                .ancestors()
+                .map(|dir| dir.join("results").join("cnn.safetensors"))
+                .find(|path| path.is_file());
+            if let Some(committed) = committed.filter(|_| !weights.exists()) {
+                let bytes = std::fs::read(&committed).map_err(|source| WriteError {
+                    path: committed.clone(),
+                    source,
+                })?;
+                crate::fs::write_atomically(&weights, &bytes)?;
+            }
+        }
+        Ok(study)
+    }
+
+    /// What a notebook's setup cell calls: [`Study::for_notebook`], or, when that fails (no
+    /// data found, a corrupt file), a loud stop. The error is printed with what to do, and the
+    /// kernel's worker process ends, which evcxr reports as the cell's error: Run All stops
+    /// at the setup cell, where an error returned with `?` would only print a line and let
+    /// every later cell fail on its own (`cannot find value study`).
+    pub fn for_notebook_or_stop() -> Study {
+        Study::for_notebook().unwrap_or_else(|err| {
+            let mut chain = err.to_string();
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                chain.push_str(": ");
+                chain.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            eprintln!(
+                "THE SETUP FAILED, so the cells below cannot run (they need `study`):\n\n  \
+                 {chain}\n\nFix the cause and run this cell again (see `fmnist data` and the \
+                 README's \"The data\")."
+            );
+            std::process::exit(1)
+        })
+    }
+
+    /// One line on what the study reads and where it writes, for a notebook's setup cell.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} training and {} test images from {}; figures into {}, tables into {}; seed {}{}",
+            crate::report::thousands(self.data.train.len()),
+            crate::report::thousands(self.data.test.len()),
+            self.data.source.dir.display(),
+            self.figures_dir.display(),
+            self.results_dir.display(),
+            self.seed,
+            if self.quick {
+                " (quick mode: a few hundred images per section)"
+            } else {
+                ""
+            }
+        )
     }
 
     /// The same study with every random step seeded by `seed`.
@@ -344,6 +431,106 @@ impl Study {
         Ok(pca)
     }
 
+    /// Begins a run of `command` (as typed after `fmnist`): from here until
+    /// [`Study::commit_run`], every table and figure is written into a staging folder inside
+    /// the results and figures folders, both locked against other runs, and nothing that was
+    /// there changes (see [`crate::outputs`]). The folders are locked when the first section
+    /// has checked its settings, so a run refused for a bad setting touches nothing; a run
+    /// dropped uncommitted (an error) leaves no trace.
+    pub fn begin_run(&mut self, command: &str) -> Result<(), StudyError> {
+        let source = &self.data.source;
+        let record = RunRecord {
+            command: String::new(),
+            started: String::new(),
+            seed: self.seed,
+            quick: self.quick,
+            settings: Vec::new(),
+            data: format!(
+                "{} ({}, {})",
+                source.dir.display(),
+                source.origin,
+                if source.verified {
+                    "verified"
+                } else {
+                    "not verified"
+                }
+            ),
+            data_sha256: source
+                .files
+                .iter()
+                .zip(&source.sha256)
+                .map(|(path, digest)| {
+                    let name = path.file_name().unwrap_or_default().to_string_lossy();
+                    (name.into_owned(), digest.to_string())
+                })
+                .collect(),
+            versions: crate::study::reproduce::crate_versions()
+                .into_iter()
+                .map(|(name, version)| (name.to_string(), version.to_string()))
+                .collect(),
+            threads: rayon::current_num_threads(),
+        };
+        self.run = Some(Run::prepare(
+            command,
+            &self.results_dir,
+            &[&self.figures_dir],
+            record,
+        ));
+        Ok(())
+    }
+
+    /// Moves the run's files into place together and records them in the results folder's
+    /// manifest; returns every file written, manifest last. Without a run, nothing to do.
+    pub fn commit_run(&mut self) -> Result<Vec<PathBuf>, StudyError> {
+        match self.run.take() {
+            Some(run) => Ok(run.commit()?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Where a file meant for `dir` is written now: its staging folder during a run.
+    fn out_dir(&self, dir: &Path) -> PathBuf {
+        self.run
+            .as_ref()
+            .map_or_else(|| dir.to_path_buf(), |run| run.staging_for(dir))
+    }
+
+    /// Records that `path` (a final path) was written, during a run.
+    fn wrote(&self, path: &Path) {
+        if let Some(run) = &self.run {
+            run.staged(path);
+        }
+    }
+
+    /// Records that this study wrote `path` in place, not through the staging folder (the
+    /// CNN's weights, saved as soon as they are trained).
+    pub(crate) fn wrote_in_place(&self, path: &Path) {
+        if let Some(run) = &self.run {
+            run.wrote_in_place(path);
+        }
+    }
+
+    /// `err` naming the final path of a staged file, not its staging folder.
+    fn unstaged(&self, err: WriteError) -> WriteError {
+        match &self.run {
+            Some(run) => WriteError {
+                path: run.final_path(&err.path),
+                source: err.source,
+            },
+            None => err,
+        }
+    }
+
+    /// Writes `text` as `name` in the results folder (staged during a run); returns its
+    /// final path.
+    fn write_result(&self, name: &str, text: &str) -> Result<PathBuf, StudyError> {
+        crate::fs::write_text(&self.out_dir(&self.results_dir), name, text)
+            .map_err(|e| self.unstaged(e))?;
+        let path = self.results_dir.join(name);
+        self.wrote(&path);
+        Ok(path)
+    }
+
     /// Section `S` with `params`: the cached result when one was computed with equal
     /// parameters, otherwise computed now (and cached beside the others).
     pub fn run<S: Section>(&mut self, params: &S::Params) -> Result<Arc<S>, StudyError> {
@@ -358,6 +545,10 @@ impl Study {
             return Ok(hit);
         }
         S::check(self, params)?;
+        if let Some(run) = &mut self.run {
+            run.start()?;
+            run.note_settings(S::TITLE, &format!("{params:?}"));
+        }
         self.progress.section(S::TITLE);
         let result = Arc::new(S::run(self, params)?);
         self.progress.finish();
@@ -424,11 +615,7 @@ impl Study {
     ) -> Result<Vec<PathBuf>, StudyError> {
         let mut written = Vec::new();
         for table in section.tables() {
-            written.push(crate::fs::write_text(
-                &self.results_dir,
-                table.name,
-                &table.text,
-            )?);
+            written.push(self.write_result(table.name, &table.text)?);
         }
         for figure in section.figures() {
             written.extend(self.save_figure(&*figure.figure)?);
@@ -439,9 +626,25 @@ impl Study {
         Ok(written)
     }
 
-    /// Saves `figure` into the figures folder in the study's formats.
+    /// Saves `figure` into the figures folder in the study's formats (staged during a run);
+    /// returns the final paths.
     pub fn save_figure(&self, figure: &dyn AnyFigure) -> Result<Vec<PathBuf>, StudyError> {
-        Ok(figure.save_in(&self.figures_dir, &self.formats)?)
+        let saved = figure
+            .save_in(&self.out_dir(&self.figures_dir), &self.formats)
+            .map_err(|e| match e {
+                crate::figures::FigureError::Write(w) => {
+                    crate::figures::FigureError::Write(self.unstaged(w))
+                }
+                other => other,
+            })?;
+        Ok(saved
+            .iter()
+            .map(|p| {
+                let path = self.figures_dir.join(p.file_name().unwrap_or_default());
+                self.wrote(&path);
+                path
+            })
+            .collect())
     }
 
     /// Saves `figure` as [`Study::save_figure`] does and returns it for inline display: the
@@ -488,7 +691,7 @@ impl Study {
     /// cached), every table and figure written, then `verdicts.csv`, `reproduce_timings.csv`
     /// and `REPORT.md` from what the sections returned.
     pub fn reproduce(&mut self, protocol: Protocol) -> Result<Reproduced, StudyError> {
-        let mut run = Run::default();
+        let mut run = Reproducing::default();
         if let Some(seconds) = self.load_seconds {
             run.steps.push(Step {
                 name: "load and verify the data".into(),
@@ -526,7 +729,7 @@ impl Study {
             ),
             peak_mib: crate::study::reproduce::peak_rss_mib(),
         };
-        let figures_rel = relative(&self.results_dir, &self.figures_dir);
+        let figures_rel = crate::outputs::relative(&self.results_dir, &self.figures_dir);
         let captions: Vec<(String, String)> = run
             .captions
             .iter()
@@ -539,14 +742,12 @@ impl Study {
                 crate::report::Cell::fixed(s.seconds, 2),
             ]);
         }
-        let dir = &self.results_dir;
-        let write = crate::fs::write_text;
         run.written
-            .push(write(dir, "verdicts.csv", &report.verdicts().to_csv())?);
+            .push(self.write_result("verdicts.csv", &report.verdicts().to_csv())?);
         run.written
-            .push(write(dir, "reproduce_timings.csv", &timings.to_csv())?);
-        let markdown = report.markdown(&env, &run.steps, &captions);
-        let report = write(dir, "REPORT.md", &markdown)?;
+            .push(self.write_result("reproduce_timings.csv", &timings.to_csv())?);
+        let markdown = report.markdown(&env, &run.steps, &captions, &self.run_note()?);
+        let report = self.write_result("REPORT.md", &markdown)?;
         run.written.push(report.clone());
         Ok(Reproduced {
             written: run.written,
@@ -555,8 +756,53 @@ impl Study {
         })
     }
 
+    /// REPORT.md's paragraph on the run: its id, and the files of the results folder that
+    /// come from other runs (which the report does not describe).
+    fn run_note(&self) -> Result<String, StudyError> {
+        let Some(run) = &self.run else {
+            return Ok(
+                "Written outside a recorded run (by the library directly), so no \
+                       manifest records which files belong to it."
+                    .into(),
+            );
+        };
+        let mine: Vec<String> = run
+            .files()
+            .iter()
+            .map(|p| crate::outputs::relative(&self.results_dir, p))
+            .chain(["REPORT.md".to_string()])
+            .collect();
+        let manifest = Manifest::read(&self.results_dir)?;
+        let others: Vec<String> = manifest
+            .files
+            .iter()
+            .filter(|(name, _)| !mine.contains(name))
+            .filter(|(name, _)| self.results_dir.join(name).exists())
+            .map(|(name, f)| {
+                let command = manifest
+                    .runs
+                    .get(&f.run)
+                    .map_or("?".to_string(), |r| format!("fmnist {}", r.command));
+                format!("`{name}` ({command}, run {})", f.run)
+            })
+            .collect();
+        let mut note = format!(
+            "Run `{}` (`fmnist {}`). `manifest.json` records every file it wrote with its SHA-256; \
+             `fmnist check` says whether this folder still holds exactly them.",
+            run.id(),
+            run.record().command
+        );
+        if !others.is_empty() {
+            note.push_str(&format!(
+                " Files here from other runs, which this report does not describe: {}.",
+                others.join(", ")
+            ));
+        }
+        Ok(note)
+    }
+
     /// One step of `reproduce`: section `S` run (or reused) and written, timed.
-    fn step<S: Section>(&mut self, run: &mut Run) -> Result<Arc<S>, StudyError> {
+    fn step<S: Section>(&mut self, run: &mut Reproducing) -> Result<Arc<S>, StudyError> {
         let start = Instant::now();
         let section = self.section::<S>()?;
         let written = self.write_listing(&*section, &mut run.captions)?;
@@ -571,22 +817,9 @@ impl Study {
 
 /// What `reproduce` has done so far.
 #[derive(Default)]
-struct Run {
+struct Reproducing {
     written: Vec<PathBuf>,
     steps: Vec<Step>,
     /// The figures REPORT.md shows: caption and file stem.
     captions: Vec<(&'static str, String)>,
-}
-
-/// `to` relative to `from` when both are relative paths (the usual results/ and figures/);
-/// otherwise `to` as given.
-fn relative(from: &Path, to: &Path) -> String {
-    if from.is_relative() && to.is_relative() {
-        let ups = from.components().count();
-        let mut s = "../".repeat(ups);
-        s.push_str(&to.display().to_string());
-        s
-    } else {
-        to.display().to_string()
-    }
 }

@@ -256,6 +256,7 @@ impl Reproduction<'_> {
         env: &Environment,
         steps: &[Step],
         figures: &[(String, String)],
+        run_note: &str,
     ) -> String {
         let mut md = String::new();
         let total: f64 = steps.iter().map(|s| s.seconds).sum();
@@ -328,7 +329,8 @@ impl Reproduction<'_> {
             .into_iter()
             .map(|(n, v)| format!("{n} {v}"))
             .collect();
-        let _ = writeln!(md, "Crates: {}.", versions.join(", "));
+        let _ = writeln!(md, "Crates: {}.\n", versions.join(", "));
+        let _ = writeln!(md, "{run_note}");
         md
     }
 }
