@@ -1,11 +1,17 @@
 """Execute the notebooks headless in the evcxr Rust kernel and check what they produced.
 
-    python3 notebooks/run.py [--inplace] [--quick] [NOTEBOOK ...]
+    notebooks/.venv/bin/python notebooks/run.py [--inplace] [--quick] [NOTEBOOK ...]
+    notebooks/.venv/bin/python notebooks/run.py --warm-up
 
-Every notebook (all `notebooks/NN_*.ipynb` by default) runs top to bottom in the kernel named
-`rust` (`evcxr_jupyter --install`). A notebook fails when a cell errors, when any output
-mentions "panicked at" (evcxr reports a panic on stderr and the cell still counts as run), or
-when it shows fewer inline figures (image/png) than its `metadata.fmnist.figures` says.
+Every notebook (all `notebooks/NN_*.ipynb` by default) runs top to bottom in the kernel
+"Rust (fmnist)" that `notebooks/setup.sh` installs (`--kernel rust` for evcxr's own). A
+notebook fails when a cell errors, when any output mentions "panicked at" (evcxr reports a
+panic on stderr and the cell still counts as run), or when it shows fewer inline figures
+(image/png) than its `metadata.fmnist.figures` says.
+
+`--warm-up` runs only each distinct setup cell (its `:dep` lines) and one line that uses the
+library, once per variant: what `setup.sh` does so that the first notebook a student opens
+finds the library built.
 
 `--quick` sets FMNIST_QUICK=1, which the library reads to shrink every study to a few hundred
 images (CI). `--inplace` writes the executed notebooks back, outputs included (a full run, to
@@ -72,13 +78,39 @@ def check(path, nb, seconds):
     return problems
 
 
+def warm_up(kernel, timeout):
+    """Builds the library in each variant the notebooks' setup cells ask for."""
+    setups = []
+    for path in sorted(HERE.glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        setup = next((c.source for c in nb.cells
+                      if c.cell_type == "code" and ":dep fmnist" in c.source), None)
+        if setup and setup not in setups:
+            setups.append(setup)
+    for setup in setups:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(setup),
+                    nbformat.v4.new_code_cell("fmnist::data::class_names(10).len()")]
+        started = time.monotonic()
+        NotebookClient(nb, kernel_name=kernel, timeout=timeout,
+                       resources={"metadata": {"path": str(HERE)}}).execute()
+        deps = " ".join(l.split("=")[0].split()[-1] for l in setup.splitlines()
+                        if l.startswith(":dep"))
+        print(f"built {deps} in {time.monotonic() - started:.0f} s", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--inplace", action="store_true")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument("--kernel", default="fmnist", help="kernel name (default: fmnist)")
+    parser.add_argument("--warm-up", action="store_true")
     args = parser.parse_args()
+    if args.warm_up:
+        warm_up(args.kernel, args.timeout)
+        return
     if args.quick:
         os.environ["FMNIST_QUICK"] = "1"
     paths = args.notebooks or sorted(HERE.glob("[0-9][0-9]_*.ipynb"))
@@ -88,7 +120,7 @@ def main():
     for path in paths:
         path = path.resolve()
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, kernel_name="rust", timeout=args.timeout,
+        client = NotebookClient(nb, kernel_name=args.kernel, timeout=args.timeout,
                                 resources={"metadata": {"path": str(path.parent)}})
         started = time.monotonic()
         try:

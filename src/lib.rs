@@ -54,6 +54,9 @@ pub use study::{Study, StudyError};
 /// linfa, whose `Fit` and `Predict` our models implement: the same version for a caller's own
 /// estimators (a `:dep linfa-trees` in a notebook resolves to it).
 pub use linfa;
+/// ndarray, whose arrays every model, figure and table takes: the same version for a
+/// notebook's own code (`fmnist::ndarray::Array1<usize>`).
+pub use ndarray;
 /// polars, whose `DataFrame` [`report::Table::to_dataframe`] builds.
 #[cfg(feature = "polars")]
 pub use polars;
