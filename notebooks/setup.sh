@@ -44,8 +44,14 @@ if ! command -v cargo >/dev/null; then
     echo "cargo not found: install Rust first (https://rustup.rs), then run this again" >&2
     exit 1
 fi
-if evcxr_jupyter --version 2>/dev/null | grep -q "$evcxr_version"; then
-    echo "evcxr_jupyter $evcxr_version is installed"
+# evcxr_jupyter has no --version: ask the cargo installation that put it on the PATH.
+installed() {
+    local bin
+    bin=$(command -v evcxr_jupyter) || return 1
+    grep -qs "\"evcxr_jupyter $evcxr_version " "$(dirname "$(dirname "$bin")")/.crates.toml"
+}
+if installed; then
+    echo "evcxr_jupyter $evcxr_version is installed ($(command -v evcxr_jupyter))"
 else
     echo "building evcxr_jupyter $evcxr_version: about 8 minutes on two cores, once"
     cargo install evcxr_jupyter --version "$evcxr_version" --locked --quiet
