@@ -762,8 +762,15 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
     assert!(out.path().join("results/reproduce_timings.csv").is_file());
     // The run is recorded, and the folder holds exactly what it wrote.
     assert!(report.contains("manifest.json") && report.contains("fmnist check"));
-    let check = fmnist(&["check", "--out", out.path().join("results").to_str().unwrap()]);
+    let check = fmnist(&[
+        "check",
+        "--out",
+        out.path().join("results").to_str().unwrap(),
+    ]);
     let said = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success() && said.contains("intact"), "{said}");
-    assert!(said.contains("every recorded file comes from one run"), "{said}");
+    assert!(
+        said.contains("every recorded file comes from one run"),
+        "{said}"
+    );
 }
