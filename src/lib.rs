@@ -39,6 +39,7 @@ pub mod explore;
 pub mod features;
 pub mod figures;
 pub mod fs;
+pub mod hog;
 mod linalg;
 pub mod models;
 mod optim;
