@@ -16,6 +16,7 @@
 //! figure.
 
 mod cnn;
+mod effort;
 mod errors;
 mod exploration;
 mod knn;
@@ -39,6 +40,7 @@ use resvg::{tiny_skia, usvg};
 use svg::SvgCanvas;
 
 pub use cnn::CnnLearningCurve;
+pub use effort::{Effort, EffortPoint};
 pub use errors::Misclassified;
 pub use exploration::{ClassHeatmaps, Exemplars, PixelMeanSd};
 pub use knn::KnnTuning;
