@@ -23,6 +23,7 @@ use fmnist::study::cnn::{CnnStudy, CnnStudyParams};
 use fmnist::study::exploration::{Exploration, ExplorationParams};
 use fmnist::study::features::{FeatureTables, FeatureTablesParams};
 use fmnist::study::knn::{KnnStudy, KnnStudyParams};
+use fmnist::study::leaderboard::{Leaderboard, LeaderboardParams};
 use fmnist::study::linfa_baselines::{LinfaBaselines, LinfaBaselinesParams};
 use fmnist::study::pca::{PcaStudy, PcaStudyParams};
 use fmnist::study::pca_models::{PcaModels, PcaModelsParams};
@@ -31,8 +32,8 @@ use fmnist::study::Section;
 use fmnist::{Study, StudyError};
 
 use cli::args::{
-    CheckArgs, CnnArgs, Command, DataArgs, FeaturesArgs, FiguresArgs, KnnArgs, LinfaArgs,
-    PcaModelsArgs, ReproduceArgs, Table1Args,
+    CheckArgs, CnnArgs, Command, DataArgs, FeaturesArgs, FiguresArgs, KnnArgs, LeaderboardArgs,
+    LinfaArgs, PcaModelsArgs, ReproduceArgs, Table1Args,
 };
 
 fn main() -> ExitCode {
@@ -94,6 +95,7 @@ fn dispatch(command: &Command, data: &DataArgs, seed: u64) -> Result<()> {
         Command::PcaModels(args) => pca_models(data.study(seed)?, args),
         Command::Cnn(args) => cnn(data.study(seed)?, args),
         Command::Linfa(args) => linfa(data.study(seed)?, args),
+        Command::Leaderboard(args) => leaderboard(data.study(seed)?, args),
         Command::Reproduce(args) => reproduce(data.study(seed)?, args),
         Command::Bench(args) => cli::bench::run(data, args, seed),
     }
@@ -322,6 +324,27 @@ fn linfa(study: Study, a: &LinfaArgs) -> Result<()> {
         }
     };
     run_and_write::<LinfaBaselines>(study, params, |s| s.table().to_markdown())
+}
+
+fn leaderboard(study: Study, a: &LeaderboardArgs) -> Result<()> {
+    let mut study = with_outputs(study.with_quick(a.quick), &a.out, &a.figures, &a.format)?;
+    if let Some(weights) = &a.weights {
+        study = study.with_cnn_weights(weights);
+    }
+    let base = study.params::<Leaderboard>();
+    let params = if a.quick {
+        base
+    } else {
+        LeaderboardParams {
+            train_rows: a.train_rows,
+            test_rows: a.test_rows,
+            validation_rows: a.validation_rows,
+            selection_rows: a.selection_rows,
+            components: a.components,
+            ..base
+        }
+    };
+    run_and_write::<Leaderboard>(study, params, |s| s.summary().to_markdown())
 }
 
 fn reproduce(study: Study, a: &ReproduceArgs) -> Result<()> {

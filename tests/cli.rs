@@ -168,14 +168,40 @@ fn settings_that_make_no_sense_are_refused_by_name_before_any_work() {
             ],
             "invalid --pca-rows: must be between 2 and the 20 training images, got 0",
         ),
+        (
+            [&["leaderboard", "--validation-rows", "0"][..], &rows("20", "10")].concat(),
+            "invalid --validation-rows: must be at least 1 and fewer than the 20 training images, got 0",
+        ),
+        (
+            [
+                &["leaderboard", "--validation-rows", "5"][..],
+                &["--selection-rows", "16"],
+                &rows("20", "10"),
+            ]
+            .concat(),
+            "invalid --selection-rows: must be between 15 and the 15 training images not held out, got 16",
+        ),
+        (
+            [
+                &["leaderboard", "--validation-rows", "5"][..],
+                &["--selection-rows", "15", "--components", "16"],
+                &rows("20", "10"),
+            ]
+            .concat(),
+            "invalid --components: must be between 1 and 15 (the 2404 image features, and no more than the selection rows), got 16",
+        ),
+        (
+            [&["leaderboard"][..], &rows("8", "10")].concat(),
+            "invalid --train-rows: must be between 17 and the 20 training images, got 8",
+        ),
         // Refused by the parser: a count of repeats and figure numbers.
         (
             vec!["bench", "--repeat", "0"],
             "invalid value '0' for '--repeat <REPEAT>': 0 is not in 1..=4294967295",
         ),
         (
-            vec!["figures", "--only", "18"],
-            "invalid value '18' for '--only <ONLY>': 18 is not in 1..=17",
+            vec!["figures", "--only", "19"],
+            "invalid value '19' for '--only <ONLY>': 19 is not in 1..=18",
         ),
     ];
     for (command, expected) in cases {
@@ -511,9 +537,21 @@ fn figures_1_to_3_are_written_from_the_real_data() {
     );
 }
 
+#[test]
+fn timing_columns_are_blanked_and_quoted_commas_kept() {
+    let csv = "method,setting,train_seconds,seed\nSVM,\"C = 5, γ\",210.63,42\n";
+    assert_eq!(
+        common::without_timings(csv),
+        "method,setting,train_seconds,seed\nSVM,\"C = 5, γ\",-,42\n"
+    );
+    let untimed = "k,accuracy\n7,0.8040\n";
+    assert_eq!(common::without_timings(untimed), untimed);
+}
+
 /// Runs `fmnist SUBCOMMAND ARGS` on the real data twice, into two fresh directories, asserts
-/// that each of `results` (files under `results/`) has the same bytes both times, and returns
-/// the first output directory with those files' text.
+/// that each of `results` (files under `results/`) has the same bytes both times, timing
+/// columns aside ([`common::without_timings`]), and returns the first output directory with
+/// those files' text.
 fn twice_identical(
     args: &[&str],
     data: &Path,
@@ -533,7 +571,7 @@ fn twice_identical(
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         results
             .iter()
-            .map(|f| std::fs::read_to_string(res.join(f)).unwrap())
+            .map(|f| common::without_timings(&std::fs::read_to_string(res.join(f)).unwrap()))
             .collect::<Vec<_>>()
     };
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -712,6 +750,7 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
         "cnn.csv",
         "cnn_history.csv",
         "cnn_mcnemar.csv",
+        "leaderboard.csv",
     ];
     let args = ["reproduce", "--quick", "--protocol", "full"];
     let (out, files) = twice_identical(&args, &dir, &results);
@@ -738,8 +777,8 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
         })
         .count();
     assert_eq!(
-        pngs, 19,
-        "every figure of the study, Figure 3 twice, the section-2 heat maps, Figures 13-17"
+        pngs, 20,
+        "every figure of the study, Figure 3 twice, the section-2 heat maps, Figures 13-18"
     );
     assert!(
         files[7].contains("CNN (8-16 filters, 2 epochs)"),
@@ -755,6 +794,12 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
     assert!(report.contains("## Every number the study reports"));
     assert!(report.contains("## Beyond the study"));
     assert!(report.contains("## Beyond the study: a convolutional network"));
+    assert!(report.contains("## Beyond the study: each method at its best"));
+    assert_eq!(
+        files[10].lines().count(),
+        8,
+        "a header, six methods, the CNN"
+    );
     assert!(
         report.contains("(../figures/fig12_confusion_pca_models.png)")
             || report.contains("fig12_confusion_pca_models.png")

@@ -163,11 +163,11 @@ fn set_params_changes_what_section_and_draw_figures_run() {
         .iter()
         .all(|p| p.starts_with(out.path().join("figs"))));
 
-    match study.draw_figures(&[18]) {
+    match study.draw_figures(&[19]) {
         Err(StudyError::InvalidParams { param, reason }) => {
             assert_eq!(param, "figures");
             assert!(
-                reason.contains("18") && reason.contains("1 to 17"),
+                reason.contains("19") && reason.contains("1 to 18"),
                 "{reason}"
             );
         }

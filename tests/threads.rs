@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-/// Every file under `dir` that a run writes the same way each time: no timings, no report
-/// (its run section and seconds), no manifest or lock (run ids), and Figure 13's SVG without
-/// the training time its subtitle gives (its PNG is left out for that reason).
+/// Every file under `dir` that a run writes the same way each time: no timings (the
+/// leaderboard's CSV without its seconds columns), no report (its run section and seconds), no
+/// manifest or lock (run ids), no Figure 18 (its points stand at their seconds), and Figure
+/// 13's SVG without the training time its subtitle gives (its PNG is left out for that reason).
 fn deterministic_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for sub in ["results", "figures"] {
@@ -22,10 +23,14 @@ fn deterministic_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
                 || name.starts_with('.')
                 || name.ends_with(".md")
                 || name == "manifest.json"
-                || name == "fig13_cnn_learning_curve.png";
+                || name == "fig13_cnn_learning_curve.png"
+                || name.starts_with("fig18_");
             let mut bytes = std::fs::read(entry.path()).unwrap();
             if name == "fig13_cnn_learning_curve.svg" {
                 bytes = without_training_time(&String::from_utf8(bytes).unwrap()).into_bytes();
+            }
+            if name == "leaderboard.csv" {
+                bytes = common::without_timings(&String::from_utf8(bytes).unwrap()).into_bytes();
             }
             if !varies {
                 out.insert(format!("{sub}/{name}"), bytes);

@@ -25,6 +25,7 @@ pub mod exploration;
 pub mod features;
 pub mod full;
 pub mod knn;
+pub mod leaderboard;
 #[cfg(feature = "linfa-baselines")]
 pub mod linfa_baselines;
 pub mod pca;

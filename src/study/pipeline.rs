@@ -18,6 +18,7 @@ use crate::study::cnn::CnnStudy;
 use crate::study::exploration::Exploration;
 use crate::study::full::FullData;
 use crate::study::knn::KnnStudy;
+use crate::study::leaderboard::Leaderboard;
 use crate::study::pca::PcaStudy;
 use crate::study::pca_models::PcaModels;
 use crate::study::reproduce::{Environment, Reproduction, Step};
@@ -118,10 +119,10 @@ impl fmt::Debug for FigureFile<'_> {
 /// `DIR/results` (`..` is the repository's own folders).
 pub const NOTEBOOK_OUT_ENV: &str = "FMNIST_NOTEBOOK_OUT";
 
-/// The highest figure number: the study's are 1 to 12; 13 to 17 go past it (the CNN's
+/// The highest figure number: the study's are 1 to 12; 13 to 18 go past it (the CNN's
 /// learning curve and confusion matrix, the SVM's mistakes and its confusion shares,
-/// reconstructions from several numbers of components).
-pub const LAST_FIGURE: u8 = 17;
+/// reconstructions from several numbers of components, accuracy against training time).
+pub const LAST_FIGURE: u8 = 18;
 
 /// Which protocol [`Study::reproduce`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -129,7 +130,8 @@ pub enum Protocol {
     /// The study's: its training subsets, its cross-validation grids.
     #[default]
     Paper,
-    /// The study's, then every model refitted on all 60,000 training images.
+    /// The study's, then every model refitted on all 60,000 training images, then each
+    /// method at its best on them (the leaderboard).
     Full,
 }
 
@@ -531,17 +533,28 @@ impl Study {
         Ok(path)
     }
 
-    /// Section `S` with `params`: the cached result when one was computed with equal
-    /// parameters, otherwise computed now (and cached beside the others).
-    pub fn run<S: Section>(&mut self, params: &S::Params) -> Result<Arc<S>, StudyError> {
-        let key = TypeId::of::<S>();
-        let hit = self.cache.get(&key).into_iter().flatten().find_map(|c| {
+    /// Section `S` as computed with `params`, if it has been (nothing is run).
+    fn lookup<S: Section>(&self, params: &S::Params) -> Option<Arc<S>> {
+        let cached = self.cache.get(&TypeId::of::<S>())?;
+        cached.iter().find_map(|c| {
             Arc::clone(c)
                 .downcast::<S>()
                 .ok()
                 .filter(|s| s.params() == params)
-        });
-        if let Some(hit) = hit {
+        })
+    }
+
+    /// Section `S` with its default parameters ([`Study::params`]) if this study has already
+    /// computed it; `None` otherwise, and nothing is run.
+    pub fn cached<S: Section>(&self) -> Option<Arc<S>> {
+        self.lookup::<S>(&self.params::<S>())
+    }
+
+    /// Section `S` with `params`: the cached result when one was computed with equal
+    /// parameters, otherwise computed now (and cached beside the others).
+    pub fn run<S: Section>(&mut self, params: &S::Params) -> Result<Arc<S>, StudyError> {
+        let key = TypeId::of::<S>();
+        if let Some(hit) = self.lookup::<S>(params) {
             return Ok(hit);
         }
         S::check(self, params)?;
@@ -597,6 +610,11 @@ impl Study {
 
     /// Beyond the study: every model on all training images.
     pub fn full_data(&mut self) -> Result<Arc<FullData>, StudyError> {
+        self.section()
+    }
+
+    /// Beyond the study: each method at its best on all training images, Figure 18.
+    pub fn leaderboard(&mut self) -> Result<Arc<Leaderboard>, StudyError> {
         self.section()
     }
 
@@ -670,6 +688,7 @@ impl Study {
         written.extend(self.draw::<KnnStudy>(numbers)?);
         written.extend(self.draw::<PcaModels>(numbers)?);
         written.extend(self.draw::<CnnStudy>(numbers)?);
+        written.extend(self.draw::<Leaderboard>(numbers)?);
         Ok(written)
     }
 
@@ -704,9 +723,12 @@ impl Study {
         let knn = self.step::<KnnStudy>(&mut run)?;
         let pca_models = self.step::<PcaModels>(&mut run)?;
         let cnn = self.step::<CnnStudy>(&mut run)?;
-        let full = match protocol {
-            Protocol::Paper => None,
-            Protocol::Full => Some(self.step::<FullData>(&mut run)?),
+        let (full, leaderboard) = match protocol {
+            Protocol::Paper => (None, None),
+            Protocol::Full => (
+                Some(self.step::<FullData>(&mut run)?),
+                Some(self.step::<Leaderboard>(&mut run)?),
+            ),
         };
         let pca = self.pca()?;
         let report = Reproduction {
@@ -715,12 +737,13 @@ impl Study {
             knn: &knn,
             pca_models: &pca_models,
             full: full.as_deref(),
+            leaderboard: leaderboard.as_deref(),
             cnn: Some(&cnn),
         };
         let env = Environment {
             seed: self.seed,
             protocol: protocol.name().into(),
-            cores: std::thread::available_parallelism().map_or(0, |n| n.get()),
+            machine: crate::study::reproduce::machine(),
             threads: rayon::current_num_threads(),
             data: format!(
                 "{} ({})",

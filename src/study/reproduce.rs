@@ -12,6 +12,7 @@ use crate::report::{pct, Table};
 use crate::study::cnn::CnnStudy;
 use crate::study::full::FullData;
 use crate::study::knn::{self, KnnStudy};
+use crate::study::leaderboard::Leaderboard;
 use crate::study::pca_models::{self, PcaModels};
 use crate::study::table1::{self, Table1};
 
@@ -31,8 +32,8 @@ pub struct Environment {
     pub seed: u64,
     /// `paper` or `full`.
     pub protocol: String,
-    /// Logical cores of the machine.
-    pub cores: usize,
+    /// The CPU and its logical cores ([`machine`]).
+    pub machine: String,
     /// Threads rayon used.
     pub threads: usize,
     /// Where the data came from.
@@ -54,8 +55,27 @@ pub struct Reproduction<'a> {
     pub pca_models: &'a PcaModels,
     /// The full-data protocol, when it ran.
     pub full: Option<&'a FullData>,
+    /// The leaderboard, when the full-data protocol ran.
+    pub leaderboard: Option<&'a Leaderboard>,
     /// The convolutional network, when it ran.
     pub cnn: Option<&'a CnnStudy>,
+}
+
+/// The machine, as a reader of a time needs it: the CPU's model name (Linux
+/// `/proc/cpuinfo`; "an unnamed CPU" elsewhere) and the logical cores.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "an unnamed CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpu}, {cores} logical cores")
 }
 
 /// The process's peak resident set size (Linux `VmHWM`), in MiB; `None` where the platform
@@ -296,6 +316,14 @@ impl Reproduction<'_> {
             );
             md.push_str(&full.markdown());
         }
+        if let Some(board) = self.leaderboard {
+            // Its own report, one heading level down.
+            let section = board
+                .markdown()
+                .replacen("# ", "## ", 1)
+                .replace("\n## ", "\n### ");
+            let _ = writeln!(md, "\n{section}");
+        }
         if let Some(cnn) = self.cnn {
             let _ = writeln!(
                 md,
@@ -314,16 +342,17 @@ impl Reproduction<'_> {
         }
         t.push(["total".into(), format!("{total:.1}")]);
         md.push_str(&t.to_markdown());
-        let _ =
-            writeln!(
+        let _ = writeln!(
             md,
-            "\nSeed {}; {} logical cores, {} rayon threads; data: {}; peak resident memory: {}.\n",
+            "\nSeed {}; {}, {} rayon threads; data: {}; peak resident memory: {}.\n",
             env.seed,
-            env.cores,
+            env.machine,
             env.threads,
             env.data,
             env.peak_mib
-                .map_or("not reported on this platform".into(), |m| format!("{m:.0} MiB"))
+                .map_or("not reported on this platform".into(), |m| format!(
+                    "{m:.0} MiB"
+                ))
         );
         let versions: Vec<String> = crate_versions()
             .into_iter()

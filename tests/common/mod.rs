@@ -203,3 +203,44 @@ pub fn csv_fields(line: &str) -> Vec<String> {
     fields.push(field);
     fields
 }
+
+/// `csv` with every column whose name ends in `_seconds` blanked (`-`): what a second run must
+/// write again byte for byte (timings never repeat). A CSV without such columns comes back as
+/// it was; the others are written back quoted as the library writes them.
+pub fn without_timings(csv: &str) -> String {
+    let mut lines = csv.lines();
+    let Some(header) = lines.next() else {
+        return csv.to_string();
+    };
+    let timed: Vec<bool> = csv_fields(header)
+        .iter()
+        .map(|name| name.ends_with("_seconds"))
+        .collect();
+    if !timed.contains(&true) {
+        return csv.to_string();
+    }
+    let quoted = |f: String| {
+        if f.contains([',', '"', '\n']) {
+            format!("\"{}\"", f.replace('"', "\"\""))
+        } else {
+            f
+        }
+    };
+    let mut out = format!("{header}\n");
+    for line in lines {
+        let kept: Vec<String> = csv_fields(line)
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if timed.get(i) == Some(&true) {
+                    "-".into()
+                } else {
+                    quoted(f)
+                }
+            })
+            .collect();
+        out.push_str(&kept.join(","));
+        out.push('\n');
+    }
+    out
+}
