@@ -127,15 +127,22 @@ impl Figure for Effort {
             .light_line_style(RGBColor(245, 245, 245))
             .draw()?;
         let grey = RGBColor(150, 150, 150);
-        // Labels at the right end of their line, or at the left end where the right one would
-        // overlap the label above (87.3% and 87.1% are a line of text apart).
-        let (y_lo, y_hi) = ((low - 1.5).floor(), (top + 1.0).ceil());
-        let pixels = chart.plotting_area().dim_in_pixel().1.max(1);
-        let line = 14.0 * (y_hi - y_lo) / f64::from(pixels);
-        let mut zalando = self.zalando.clone();
-        zalando.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let mut last = [f64::INFINITY; 2]; // the lowest label so far: right end, left end
-        for (method, accuracy) in &zalando {
+        // What a label must not cover, in pixels: every marker and every model's label.
+        let point_style: TextStyle = (FONT, 12).into();
+        let mut taken = Vec::new();
+        for p in &self.points {
+            let (x, y) = chart.backend_coord(&(p.seconds.max(1e-3), 100.0 * p.accuracy));
+            taken.push(Rect::new(x - 6, y - 6, x + 6, y + 6));
+            if p.labelled {
+                let (w, h) = plot.estimate_text_size(&p.label, &point_style)?;
+                taken.push(Rect::new(x, y - h as i32, x + w as i32, y));
+            }
+        }
+        // Each of Zalando's labels sits on its line at the right end, or at the left end where
+        // the right one would cover more markers or labels (the models cluster at the right,
+        // and 87.3% and 87.1% are less than a line of text apart).
+        let zalando_style: TextStyle = (FONT, 11).into();
+        for (method, accuracy) in &self.zalando {
             let y = 100.0 * accuracy;
             chart.draw_series(DashedLineSeries::new(
                 [(lo, y), (hi, y)],
@@ -143,20 +150,23 @@ impl Figure for Effort {
                 3,
                 grey.stroke_width(1),
             ))?;
-            let side = usize::from(last[0] - y < line && last[1] - y >= line);
-            last[side] = y;
-            let (x, h) = if side == 0 {
-                (hi, HPos::Right)
+            let text = format!("Zalando, {method}: {y:.1}%");
+            let (w, h) = plot.estimate_text_size(&text, &zalando_style)?;
+            let (left, py) = chart.backend_coord(&(lo, y));
+            let (right, _) = chart.backend_coord(&(hi, y));
+            let (w, h) = (w as i32, h as i32);
+            let at_right = Rect::new(right - w, py - h, right, py);
+            let at_left = Rect::new(left, py - h, left + w, py);
+            let (rect, x, pos) = if at_left.clashes(&taken) < at_right.clashes(&taken) {
+                (at_left, lo, HPos::Left)
             } else {
-                (lo, HPos::Left)
+                (at_right, hi, HPos::Right)
             };
+            taken.push(rect);
             chart.draw_series(std::iter::once(Text::new(
-                format!("Zalando, {method}: {y:.1}%"),
+                text,
                 (x, y),
-                (FONT, 11)
-                    .into_font()
-                    .color(&grey)
-                    .pos(Pos::new(h, VPos::Bottom)),
+                zalando_style.color(&grey).pos(Pos::new(pos, VPos::Bottom)),
             )))?;
         }
         let groups = self.groups();
@@ -169,8 +179,7 @@ impl Figure for Effort {
                 chart.draw_series(std::iter::once(Text::new(
                     p.label.clone(),
                     at,
-                    (FONT, 12)
-                        .into_font()
+                    point_style
                         .color(&BLACK)
                         .pos(Pos::new(HPos::Left, VPos::Bottom)),
                 )))?;
@@ -213,10 +222,43 @@ impl Figure for Effort {
     }
 }
 
+/// A rectangle in pixels, for keeping labels off markers and off each other.
+#[derive(Debug, Clone, Copy)]
+struct Rect {
+    x0: i32,
+    y0: i32,
+    x1: i32,
+    y1: i32,
+}
+
+impl Rect {
+    fn new(x0: i32, y0: i32, x1: i32, y1: i32) -> Rect {
+        Rect { x0, y0, x1, y1 }
+    }
+
+    /// How many of `others` this rectangle overlaps.
+    fn clashes(&self, others: &[Rect]) -> usize {
+        others
+            .iter()
+            .filter(|o| self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1)
+            .count()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::figures::{to_png, to_svg};
+
+    #[test]
+    fn a_label_clashes_with_what_it_overlaps_and_not_with_what_it_touches() {
+        let label = Rect::new(100, 50, 200, 62);
+        let marker = |x, y| Rect::new(x - 6, y - 6, x + 6, y + 6);
+        assert_eq!(label.clashes(&[marker(150, 60), marker(300, 60)]), 1);
+        // Edges that only meet do not overlap: a label may sit right on its line.
+        assert_eq!(label.clashes(&[Rect::new(200, 50, 260, 62)]), 0);
+        assert_eq!(label.clashes(&[marker(150, 56), marker(190, 58)]), 2);
+    }
 
     #[test]
     fn every_model_and_every_published_figure_is_drawn() {
