@@ -277,6 +277,10 @@ fn the_cnn_learns_twelve_classes_through_linfa() {
         epochs: 8,
         batch_size: 64,
         learning_rate: 1e-2,
+        batch_norm: true,
+        // The class is where the square sits: moving or mirroring it would change it.
+        shift: 0,
+        flip: false,
         seed: 3,
     };
     let train = Dataset::new(x, y.iter().map(|&l| usize::from(l)).collect::<Array1<_>>());
