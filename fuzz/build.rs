@@ -37,25 +37,34 @@ fn main() {
         seed("idx_gzip", name, bytes);
     }
 
-    // A narrow network trained for one epoch on 32 images of four classes.
+    // A narrow network trained for one epoch on 32 images of four classes, plain and with batch
+    // normalisation, shifts and flips (its scales and running statistics are tensors too).
     let n = 32;
     let images = Array2::from_shape_fn((n, PIXELS), |(i, p)| ((i * 31 + p * (i % 4 + 1)) % 256) as u8);
     let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
-    let params = CnnParams {
+    let plain = CnnParams {
         conv1: 2,
         conv2: 2,
         hidden: 4,
         batch_size: 32,
         ..CnnParams::new(1, 7)
     };
-    let (net, history) = params
-        .train(images.view(), &labels, None, |_| {}, || {})
-        .expect("a valid tiny network trains");
-    let trained = TrainedCnn {
-        net,
-        train_images: n,
-        history,
-        train_seconds: 0.25,
+    let normalised = CnnParams {
+        batch_norm: true,
+        shift: 1,
+        flip: true,
+        ..plain
     };
-    seed("saved_cnn", "tiny.safetensors", &trained.to_safetensors());
+    for (name, params) in [("tiny", plain), ("tiny-normalised", normalised)] {
+        let (net, history) = params
+            .train(images.view(), &labels, None, |_| {}, || {})
+            .expect("a valid tiny network trains");
+        let trained = TrainedCnn {
+            net,
+            train_images: n,
+            history,
+            train_seconds: 0.25,
+        };
+        seed("saved_cnn", &format!("{name}.safetensors"), &trained.to_safetensors());
+    }
 }
