@@ -47,6 +47,9 @@ fn main() {
         conv2: 2,
         hidden: 4,
         batch_size: 32,
+        batch_norm: false,
+        shift: 0,
+        flip: false,
         ..CnnParams::new(1, 7)
     };
     let normalised = CnnParams {

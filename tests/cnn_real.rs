@@ -30,7 +30,7 @@ fn the_committed_weights_clear_the_bar_and_match_the_committed_results() {
         .filter(|(p, y)| p == y)
         .count();
     let accuracy = correct as f64 / predicted.len() as f64;
-    assert!(accuracy >= 0.915, "test accuracy {accuracy}");
+    assert!(accuracy >= 0.93, "test accuracy {accuracy}");
 
     let csv = std::fs::read_to_string(root.join("results/cnn.csv")).unwrap();
     let row = csv

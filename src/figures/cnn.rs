@@ -25,10 +25,12 @@ impl CnnLearningCurve {
     /// Figure 13 from a finished study.
     pub fn new(study: &CnnStudy) -> CnnLearningCurve {
         let p = study.trained.net.params();
+        let norm = if p.batch_norm { " with batch norm" } else { "" };
+        let augment = p.augmentation_text();
         CnnLearningCurve {
             subtitle: format!(
-                "{} training images; conv {}-{}, dense {}, dropout {}; Adam, batch {}, seed {}; \
-                 trained in {:.0} s",
+                "{} training images; conv {}-{}{norm}, dense {}, dropout {}{augment}; Adam, batch {}, \
+                 seed {}; trained in {:.0} s",
                 thousands(study.trained.train_images),
                 p.conv1,
                 p.conv2,
