@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use fmnist::data::FashionMnist;
 use fmnist::eval::ConfusionMatrix;
-use fmnist::models::cnn::CnnParams;
+use fmnist::models::cnn::{CnnParams, DEFAULT_EPOCHS};
 use ndarray::s;
 
 /// Training images held out to score each epoch.
@@ -23,7 +23,7 @@ const HELD_OUT: usize = 5_000;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let epochs = args.next().map_or(Ok(15), |e| e.parse())?;
+    let epochs = args.next().map_or(Ok(DEFAULT_EPOCHS), |e| e.parse())?;
     let mut p = CnnParams::new(epochs, 42);
     let mut last_step = false;
     for arg in args {

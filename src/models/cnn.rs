@@ -245,6 +245,11 @@ impl CnnParams {
         )
     }
 
+    /// Whether batch normalisation follows layer `i`: the convolutions, when asked.
+    fn normalises(&self, i: usize) -> bool {
+        self.batch_norm && i < CONVOLUTIONS
+    }
+
     /// The layers' shapes for `classes` output classes.
     fn layers(&self, classes: usize) -> [LayerShape; CONVOLUTIONS + 2] {
         let pooled = (SIDE / 4) * (SIDE / 4);
@@ -429,13 +434,11 @@ impl Layer {
 /// The convolutions, which batch normalisation follows when asked (the first layers).
 const CONVOLUTIONS: usize = 2;
 
-/// The starting layers: weights He-uniform from the seed, biases zero, scales one.
-fn initial_layers(
-    shapes: [LayerShape; CONVOLUTIONS + 2],
-    seed: u64,
-    batch_norm: bool,
-) -> Vec<Layer> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+/// The starting layers for `classes` classes: weights He-uniform from the seed, biases zero,
+/// scales one.
+fn initial_layers(params: &CnnParams, classes: usize) -> Vec<Layer> {
+    let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
+    let shapes = params.layers(classes);
     shapes
         .iter()
         .enumerate()
@@ -447,7 +450,7 @@ fn initial_layers(
                 .weight
                 .iter_mut()
                 .for_each(|w| *w = rng.gen_range(-r..r));
-            if batch_norm && i < CONVOLUTIONS {
+            if params.normalises(i) {
                 layer.scale = vec![1.0; shape.fan_out];
             }
             layer
@@ -511,17 +514,19 @@ impl<'a> Inputs<'a> {
         Inputs { images, mean, sd }
     }
 
+    /// A pixel (0–255) on the 0–1 scale, standardised with the training images' mean and
+    /// standard deviation.
+    fn standardiser(&self) -> impl Fn(u8) -> f32 {
+        let (mean, scale) = (self.mean, 1.0 / self.sd);
+        move |p| (f32::from(p) / 255.0 - mean) * scale
+    }
+
     /// The standardised pixels of `rows`, one image after another, into `x`.
     fn gather(&self, rows: impl Iterator<Item = usize>, x: &mut Vec<f32>) {
-        let (mean, scale) = (self.mean, 1.0 / self.sd);
+        let standardise = self.standardiser();
         x.clear();
         for r in rows {
-            x.extend(
-                self.images
-                    .row(r)
-                    .iter()
-                    .map(|&p| (f32::from(p) / 255.0 - mean) * scale),
-            );
+            x.extend(self.images.row(r).iter().map(|&p| standardise(p)));
         }
     }
 
@@ -537,8 +542,8 @@ impl<'a> Inputs<'a> {
         flip: bool,
         rng: &mut ChaCha8Rng,
     ) {
-        let (mean, scale) = (self.mean, 1.0 / self.sd);
-        let background = -mean * scale;
+        let standardise = self.standardiser();
+        let background = standardise(0);
         let s = shift as isize;
         x.clear();
         for &r in rows {
@@ -555,9 +560,7 @@ impl<'a> Inputs<'a> {
                 for x0 in 0..SIDE {
                     let column = if mirror { SIDE - 1 - x0 } else { x0 };
                     x.push(match (source(y, dy), source(column, dx)) {
-                        (Some(sy), Some(sx)) => {
-                            (f32::from(image[sy * SIDE + sx]) / 255.0 - mean) * scale
-                        }
+                        (Some(sy), Some(sx)) => standardise(image[sy * SIDE + sx]),
                         _ => background,
                     });
                 }
@@ -642,7 +645,7 @@ impl Cnn {
     /// The network before training: [`initial_layers`] for `classes` classes, neutral running
     /// statistics, and the training images' pixel `mean` and `sd`.
     fn initial(params: CnnParams, classes: usize, mean: f32, sd: f32) -> Self {
-        let layers = initial_layers(params.layers(classes), params.seed, params.batch_norm);
+        let layers = initial_layers(&params, classes);
         let moments = layers
             .iter()
             .filter(|l| l.normalised())
@@ -692,7 +695,6 @@ impl Cnn {
             &self.layers[3],
         ];
         let train = training.is_some();
-        let ws = &mut *ws;
 
         im2col(&ws.x, b, s, s, 1, &mut ws.col1);
         dense(&ws.col1, b * s * s, l1, &mut ws.a1);
@@ -1493,7 +1495,6 @@ impl TrainedCnn {
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect())
         };
-        let normalised = |i: usize| params.batch_norm && i < CONVOLUTIONS;
         let layers = LAYER_NAMES
             .iter()
             .zip(params.layers(classes))
@@ -1503,7 +1504,7 @@ impl TrainedCnn {
                     shape,
                     weight: read(&format!("{name}.weight"), &[shape.fan_in, shape.fan_out])?,
                     bias: read(&format!("{name}.bias"), &[shape.fan_out])?,
-                    scale: match normalised(i) {
+                    scale: match params.normalises(i) {
                         true => read(&format!("{name}.scale"), &[shape.fan_out])?,
                         false => Vec::new(),
                     },
@@ -1577,7 +1578,7 @@ mod tests {
     use super::*;
     use crate::data::N_CLASSES;
 
-    /// A narrow network with batch normalisation, no dropout, shifts or flips unless asked
+    /// A narrow network without batch normalisation, dropout, shifts or flips unless asked
     /// (the squares' class is where they are), for fast tests.
     fn tiny(epochs: usize, seed: u64) -> CnnParams {
         CnnParams {
