@@ -6,7 +6,8 @@
 //! cargo run --release --example cnn_recipe -- [epochs] [key=value ...]
 //! ```
 //!
-//! Keys: `lr`, `dropout`, `hidden`, `conv1`, `conv2`, `batch_norm`, `shift`, `flip`, `seed`;
+//! Keys: `lr`, `dropout`, `hidden`, `conv1`, `conv2`, `batch_norm`, `shift`, `flip`, `erase`,
+//! `smoothing` (label smoothing), `seed`;
 //! unset keys keep [`CnnParams::new`]'s values. `final=true` is for a recipe already chosen
 //! that way: it trains on all 60,000 training images and scores the test images once, at the
 //! end, with the accuracy's 95% interval.
@@ -37,6 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "batch_norm" => p.batch_norm = value.parse()?,
             "shift" => p.shift = value.parse()?,
             "flip" => p.flip = value.parse()?,
+            "erase" => p.erase = value.parse()?,
+            "smoothing" => p.label_smoothing = value.parse()?,
             "seed" => p.seed = value.parse()?,
             "final" => last_step = value.parse()?,
             _ => return Err(format!("unknown key {key}").into()),

@@ -281,6 +281,8 @@ fn the_cnn_learns_twelve_classes_through_linfa() {
         // The class is where the square sits: moving or mirroring it would change it.
         shift: 0,
         flip: false,
+        erase: 0.0,
+        label_smoothing: 0.1,
         seed: 3,
     };
     let train = Dataset::new(x, y.iter().map(|&l| usize::from(l)).collect::<Array1<_>>());

@@ -129,7 +129,14 @@ pub struct CnnParams {
     /// Mirror half the training images left to right, at random, and when predicting average
     /// each image's class scores with its mirror image's.
     pub flip: bool,
-    /// Seed of the starting weights, the shuffles, the shifts and flips and the dropout masks.
+    /// Probability of erasing a random rectangle of a training image ("random erasing", Zhong
+    /// et al. 2017): 2–40% of its area, sides in a ratio between 0.3 and 3.3, anywhere in the
+    /// image, its pixels set to the training images' mean; 0 for none.
+    pub erase: f32,
+    /// Label smoothing: the target of each training image is `1 − ε` on its class and `ε`
+    /// shared evenly among all classes, rather than one-hot; 0 for none.
+    pub label_smoothing: f32,
+    /// Seed of the starting weights, the shuffles, the augmentation and the dropout masks.
     pub seed: u64,
 }
 
@@ -162,6 +169,8 @@ impl CnnParams {
             batch_norm: true,
             shift: 0,
             flip: true,
+            erase: 0.0,
+            label_smoothing: 0.0,
             seed,
         }
     }
@@ -192,6 +201,12 @@ impl CnnParams {
         }
         if self.flip {
             text += ", flips";
+        }
+        if self.erase > 0.0 {
+            text += &format!(", erasing {}", self.erase);
+        }
+        if self.label_smoothing > 0.0 {
+            text += &format!(", label smoothing {}", self.label_smoothing);
         }
         text
     }
@@ -228,6 +243,14 @@ impl CnnParams {
         require((0.0..1.0).contains(&self.dropout), "dropout", || {
             format!("must be in [0, 1), got {}", self.dropout)
         })?;
+        require((0.0..=1.0).contains(&self.erase), "erase", || {
+            format!("must be in [0, 1], got {}", self.erase)
+        })?;
+        require(
+            (0.0..1.0).contains(&self.label_smoothing),
+            "label_smoothing",
+            || format!("must be in [0, 1), got {}", self.label_smoothing),
+        )?;
         require(
             self.batch_size > 0 && self.batch_size.is_multiple_of(SHARD),
             "batch_size",
@@ -530,21 +553,21 @@ impl<'a> Inputs<'a> {
         }
     }
 
-    /// Like [`Inputs::gather`], each image moved by up to `shift` pixels in each direction
-    /// and, when `flip`, mirrored with probability ½: per image, the vertical and horizontal
-    /// shifts and then the coin are drawn from `rng`. Pixels moved in from outside are
-    /// background (0).
-    fn gather_moved(
+    /// Like [`Inputs::gather`], each image augmented as `p` asks: moved by up to `p.shift`
+    /// pixels in each direction, mirrored with probability ½ when `p.flip`, and a rectangle
+    /// erased with probability `p.erase` ([`erase_rectangle`]). Per image, the vertical and
+    /// horizontal shifts, the coin of the flip and then the erasing's draws come from `rng`.
+    /// Pixels moved in from outside are background (0).
+    fn gather_augmented(
         &self,
         rows: &[usize],
         x: &mut Vec<f32>,
-        shift: usize,
-        flip: bool,
+        p: &CnnParams,
         rng: &mut ChaCha8Rng,
     ) {
         let standardise = self.standardiser();
         let background = standardise(0);
-        let s = shift as isize;
+        let (s, flip) = (p.shift as isize, p.flip);
         x.clear();
         for &r in rows {
             let (dy, dx) = if s > 0 {
@@ -565,6 +588,32 @@ impl<'a> Inputs<'a> {
                     });
                 }
             }
+            if p.erase > 0.0 && rng.gen::<f32>() < p.erase {
+                let start = x.len() - PIXELS;
+                erase_rectangle(&mut x[start..], rng);
+            }
+        }
+    }
+}
+
+/// Random erasing's rectangle: sets to 0 (the training images' mean, once standardised) a
+/// rectangle of the 28 × 28 `image` covering 2–40% of it, the ratio of its height to its width
+/// between 0.3 and 1/0.3 (uniform on a log scale), placed uniformly; drawn again, at most ten
+/// times, while it does not fit, and left out if none does.
+fn erase_rectangle(image: &mut [f32], rng: &mut ChaCha8Rng) {
+    const AREA: std::ops::Range<f32> = 0.02..0.4;
+    const LOG_RATIO: f32 = 1.203_972_8; // ln(1/0.3)
+    for _ in 0..10 {
+        let area = rng.gen_range(AREA) * PIXELS as f32;
+        let ratio = rng.gen_range(-LOG_RATIO..LOG_RATIO).exp();
+        let h = (area * ratio).sqrt().round() as usize;
+        let w = (area / ratio).sqrt().round() as usize;
+        if (1..=SIDE).contains(&h) && (1..=SIDE).contains(&w) {
+            let (y0, x0) = (rng.gen_range(0..=SIDE - h), rng.gen_range(0..=SIDE - w));
+            for row in image.chunks_exact_mut(SIDE).skip(y0).take(h) {
+                row[x0..x0 + w].fill(0.0);
+            }
+            return;
         }
     }
 }
@@ -698,14 +747,12 @@ impl Cnn {
 
         im2col(&ws.x, b, s, s, 1, &mut ws.col1);
         dense(&ws.col1, b * s * s, l1, &mut ws.a1);
-        self.normalise(0, &mut ws.a1, train, &mut ws.xhat[0], &mut ws.stats[0]);
-        relu(&mut ws.a1);
+        self.normalise_relu(0, &mut ws.a1, train, &mut ws.xhat[0], &mut ws.stats[0]);
         max_pool(&ws.a1, b, s, s, p.conv1, &mut ws.p1, &mut ws.arg1);
 
         im2col(&ws.p1, b, h2, h2, p.conv1, &mut ws.col2);
         dense(&ws.col2, b * h2 * h2, l2, &mut ws.a2);
-        self.normalise(1, &mut ws.a2, train, &mut ws.xhat[1], &mut ws.stats[1]);
-        relu(&mut ws.a2);
+        self.normalise_relu(1, &mut ws.a2, train, &mut ws.xhat[1], &mut ws.stats[1]);
         max_pool(&ws.a2, b, h2, h2, p.conv2, &mut ws.p2, &mut ws.arg2);
 
         dense(&ws.p2, b, l3, &mut ws.h);
@@ -724,8 +771,8 @@ impl Cnn {
     /// Batch normalisation of convolution `i`'s product `z` (its bias not yet added), when the
     /// layer is normalised: in training with the rows' own statistics (kept in `stats`, the
     /// normalised values in `xhat`), otherwise with the running ones; then the layer's scale
-    /// and bias.
-    fn normalise(
+    /// and bias; then, normalised or not, ReLU (in the same pass over `z` when normalised).
+    fn normalise_relu(
         &self,
         i: usize,
         z: &mut [f32],
@@ -735,10 +782,10 @@ impl Cnn {
     ) {
         let layer = &self.layers[i];
         if !layer.normalised() {
-            return;
+            return relu(z);
         }
         if train {
-            batch_norm(z, layer, xhat, stats);
+            batch_norm(z, layer, xhat, stats, true);
         } else {
             let m = &self.moments[i];
             let c = layer.shape.fan_out;
@@ -750,7 +797,7 @@ impl Cnn {
                 .unzip();
             for row in z.chunks_exact_mut(c) {
                 for ((v, m), a) in row.iter_mut().zip(&mul).zip(&add) {
-                    *v = *v * m + a;
+                    *v = (*v * m + a).max(0.0);
                 }
             }
         }
@@ -770,8 +817,8 @@ impl Cnn {
         let p = &self.params;
         let b = rows.len();
         let (s, h2) = (SIDE, SIDE / 2);
-        if p.shift > 0 || p.flip {
-            inputs.gather_moved(rows, &mut ws.x, p.shift, p.flip, masks);
+        if p.shift > 0 || p.flip || p.erase > 0.0 {
+            inputs.gather_augmented(rows, &mut ws.x, p, masks);
         } else {
             inputs.gather(rows.iter().copied(), &mut ws.x);
         }
@@ -781,19 +828,33 @@ impl Cnn {
         }
         ws.grads.iter_mut().for_each(Layer::clear);
 
-        // Softmax cross-entropy: d(mean loss)/d(logits) = (softmax − one-hot) / batch size.
+        // Softmax cross-entropy: d(mean loss)/d(logits) = (softmax − target) / batch size,
+        // the target one-hot or, with label smoothing ε, 1 − ε + ε/k on the class and ε/k on
+        // each of the k classes.
         let (mut loss, mut correct) = (0.0f64, 0usize);
         let scale = 1.0 / batch_len as f32;
-        for (row, &r) in ws.logits.chunks_exact_mut(self.classes()).zip(rows) {
+        let (classes, eps) = (self.classes(), p.label_smoothing);
+        for (row, &r) in ws.logits.chunks_exact_mut(classes).zip(rows) {
             let label = usize::from(labels[r]);
             let best = argmax(row.iter());
             correct += usize::from(best == label);
             let m = row[best];
             let sum: f32 = row.iter().map(|v| (v - m).exp()).sum();
-            loss += f64::from(sum.ln() + m - row[label]);
-            row.iter_mut()
-                .for_each(|v| *v = (*v - m).exp() / sum * scale);
-            row[label] -= scale;
+            let log_sum = sum.ln() + m;
+            if eps > 0.0 {
+                let mean_logit = row.iter().sum::<f32>() / classes as f32;
+                let smoothed = (1.0 - eps) * (log_sum - row[label]) + eps * (log_sum - mean_logit);
+                loss += f64::from(smoothed);
+                let spread = eps / classes as f32 * scale;
+                row.iter_mut()
+                    .for_each(|v| *v = (*v - m).exp() / sum * scale - spread);
+                row[label] -= (1.0 - eps) * scale;
+            } else {
+                loss += f64::from(log_sum - row[label]);
+                row.iter_mut()
+                    .for_each(|v| *v = (*v - m).exp() / sum * scale);
+                row[label] -= scale;
+            }
         }
         ws.loss = loss;
         ws.correct = correct;
@@ -816,16 +877,32 @@ impl Cnn {
         }
         relu_backward(&mut ws.d_small, &ws.h);
         dense_backward(&ws.p2, &ws.d_small, b, l3, g3, Some(&mut ws.d_large));
-        max_pool_backward(&ws.d_large, &ws.arg2, b, h2, h2, p.conv2, &mut ws.d_small);
-        relu_backward(&mut ws.d_small, &ws.a2);
+        max_pool_relu_backward(
+            &ws.d_large,
+            &ws.arg2,
+            &ws.a2,
+            b,
+            h2,
+            h2,
+            p.conv2,
+            &mut ws.d_small,
+        );
         if l2.normalised() {
             batch_norm_backward(&mut ws.d_small, l2, &ws.xhat[1], &ws.stats[1], g2);
         }
         let rows2 = b * h2 * h2;
         dense_backward(&ws.col2, &ws.d_small, rows2, l2, g2, Some(&mut ws.d_col));
         col2im(&ws.d_col, b, h2, h2, p.conv1, &mut ws.d_large);
-        max_pool_backward(&ws.d_large, &ws.arg1, b, s, s, p.conv1, &mut ws.d_small);
-        relu_backward(&mut ws.d_small, &ws.a1);
+        max_pool_relu_backward(
+            &ws.d_large,
+            &ws.arg1,
+            &ws.a1,
+            b,
+            s,
+            s,
+            p.conv1,
+            &mut ws.d_small,
+        );
         if l1.normalised() {
             batch_norm_backward(&mut ws.d_small, l1, &ws.xhat[0], &ws.stats[0], g1);
         }
@@ -999,10 +1076,35 @@ fn column_sums(x: &[f32], c: usize, mut f: impl FnMut(&[f32], &mut [f32])) -> Ve
     total
 }
 
+/// The sums over the rows of `d` and of `d · x̂` (`x̂` = `xhat`, the same shape), channel by
+/// channel, in one pass: each in the blocks and order of [`column_sums`].
+fn column_sums_of_d_and_dxhat(d: &[f32], xhat: &[f32], c: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut sum_d, mut sum_dx) = (vec![0.0f64; c], vec![0.0f64; c]);
+    let (mut block_d, mut block_dx) = (vec![0.0f32; c], vec![0.0f32; c]);
+    for (rows, hats) in d.chunks(SUM_BLOCK * c).zip(xhat.chunks(SUM_BLOCK * c)) {
+        block_d.fill(0.0);
+        block_dx.fill(0.0);
+        for (row, hat) in rows.chunks_exact(c).zip(hats.chunks_exact(c)) {
+            let blocks = block_d.iter_mut().zip(block_dx.iter_mut());
+            for ((a, b), (v, h)) in blocks.zip(row.iter().zip(hat)) {
+                *a += v;
+                *b += v * h;
+            }
+        }
+        for (total, block) in [(&mut sum_d, &block_d), (&mut sum_dx, &block_dx)] {
+            total
+                .iter_mut()
+                .zip(block)
+                .for_each(|(t, &b)| *t += f64::from(b));
+        }
+    }
+    (sum_d, sum_dx)
+}
+
 /// Batch normalisation in training: each channel of `z` (`rows × channels`) standardised with
 /// its own mean and variance over the rows (kept in `stats`, the standardised values in
-/// `xhat`), then `layer`'s scale and bias applied, in place.
-fn batch_norm(z: &mut [f32], layer: &Layer, xhat: &mut Vec<f32>, stats: &mut Moments) {
+/// `xhat`), then `layer`'s scale and bias applied, then ReLU when `relu`, in place.
+fn batch_norm(z: &mut [f32], layer: &Layer, xhat: &mut Vec<f32>, stats: &mut Moments, relu: bool) {
     let c = layer.shape.fan_out;
     let rows = (z.len() / c) as f64;
     let sum = column_sums(z, c, |row, acc| {
@@ -1025,7 +1127,8 @@ fn batch_norm(z: &mut [f32], layer: &Layer, xhat: &mut Vec<f32>, stats: &mut Mom
         let affine = layer.scale.iter().zip(&layer.bias);
         for (((v, h), (m, i)), (g, b)) in row.iter_mut().zip(hat).zip(norm).zip(affine) {
             *h = (*v - m) * i;
-            *v = *h * g + b;
+            let y = *h * g + b;
+            *v = if relu { y.max(0.0) } else { y };
         }
     }
     *stats = Moments { mean, var };
@@ -1044,17 +1147,7 @@ fn batch_norm_backward(
 ) {
     let c = layer.shape.fan_out;
     let rows = (d.len() / c) as f64;
-    let sum_d = column_sums(d, c, |row, acc| {
-        acc.iter_mut().zip(row).for_each(|(a, v)| *a += v);
-    });
-    // Σ d·x̂, row i of `d` paired with row i of `xhat` (both walk their rows in step).
-    let mut hats = xhat.chunks_exact(c);
-    let sum_dx = column_sums(d, c, |row, acc| {
-        let hat = hats.next().expect("as many rows as d");
-        for ((a, v), h) in acc.iter_mut().zip(row).zip(hat) {
-            *a += v * h;
-        }
-    });
+    let (sum_d, sum_dx) = column_sums_of_d_and_dxhat(d, xhat, c);
     let factor: Vec<f32> = layer
         .scale
         .iter()
@@ -1099,19 +1192,58 @@ fn tap(i: usize, k: usize, n: usize) -> Option<usize> {
 }
 
 /// The 3 × 3 patches (zero padding 1) of `b` images `h × w × c`: one row of `9c` per pixel.
+///
+/// A patch row holds three runs of `3c` values, one per kernel row, and away from the left
+/// and right edges each run is a contiguous stretch of the image: it is copied whole. A
+/// single channel takes [`im2col_single`], which copies value by value from a padded image.
 fn im2col(x: &[f32], b: usize, h: usize, w: usize, c: usize, col: &mut Vec<f32>) {
+    if c == 1 {
+        return im2col_single(x, b, h, w, col);
+    }
     let col = sized(col, b * h * w * 9 * c);
     for (pixel, row) in col.chunks_exact_mut(9 * c).enumerate() {
         let (n, y, x0) = (pixel / (h * w), pixel / w % h, pixel % w);
-        for (k, patch) in row.chunks_exact_mut(c).enumerate() {
-            match (tap(y, k / 3, h), tap(x0, k % 3, w)) {
-                (Some(sy), Some(sx)) => {
-                    let src = &x[((n * h + sy) * w + sx) * c..][..c];
-                    // Element by element: for one channel, a call to memcpy costs more.
-                    patch.iter_mut().zip(src).for_each(|(d, &s)| *d = s);
-                }
-                _ => patch.fill(0.0),
+        for (ky, run) in row.chunks_exact_mut(3 * c).enumerate() {
+            let Some(sy) = tap(y, ky, h) else {
+                run.fill(0.0);
+                continue;
+            };
+            let line = &x[(n * h + sy) * w * c..][..w * c];
+            if x0 >= 1 && x0 + 1 < w {
+                run.copy_from_slice(&line[(x0 - 1) * c..][..3 * c]);
+                continue;
             }
+            for (kx, patch) in run.chunks_exact_mut(c).enumerate() {
+                match tap(x0, kx, w) {
+                    Some(sx) => patch.copy_from_slice(&line[sx * c..][..c]),
+                    None => patch.fill(0.0),
+                }
+            }
+        }
+    }
+}
+
+/// [`im2col`] of single-channel images: each image padded with zeros once, then every patch
+/// read from the padded image without a test for the edges (a copy of three values is too
+/// short for `memcpy`, which a loop over them would become).
+fn im2col_single(x: &[f32], b: usize, h: usize, w: usize, col: &mut Vec<f32>) {
+    let col = sized(col, b * h * w * 9);
+    let pw = w + 2;
+    let mut padded = vec![0.0f32; (h + 2) * pw];
+    for (image, rows) in x.chunks_exact(h * w).zip(col.chunks_exact_mut(h * w * 9)) {
+        for (line, dst) in image
+            .chunks_exact(w)
+            .zip(padded.chunks_exact_mut(pw).skip(1))
+        {
+            dst[1..=w].copy_from_slice(line);
+        }
+        for (pixel, patch) in rows.chunks_exact_mut(9).enumerate() {
+            let at = pixel / w * pw + pixel % w;
+            let [top, middle, bottom] = [at, at + pw, at + 2 * pw].map(|i| &padded[i..i + 3]);
+            patch.copy_from_slice(&[
+                top[0], top[1], top[2], middle[0], middle[1], middle[2], bottom[0], bottom[1],
+                bottom[2],
+            ]);
         }
     }
 }
@@ -1177,10 +1309,14 @@ fn max_pool(
     }
 }
 
-/// Routes each pooled gradient back to the position that won, zero elsewhere.
-fn max_pool_backward(
+/// The backward pass of [`max_pool`] and of the ReLU before it: routes each pooled gradient
+/// back to the position that won, where that position's activation `out` (after ReLU) is
+/// positive, and zero everywhere else. Every position of `dx` is written, none twice.
+#[allow(clippy::too_many_arguments)]
+fn max_pool_relu_backward(
     d: &[f32],
     arg: &[u32],
+    out: &[f32],
     b: usize,
     h: usize,
     w: usize,
@@ -1188,13 +1324,19 @@ fn max_pool_backward(
     dx: &mut Vec<f32>,
 ) {
     let (ho, wo) = (h / 2, w / 2);
-    let dx = zeroed(dx, b * h * w * c);
+    let dx = sized(dx, b * h * w * c);
     for (o, (g, a)) in d.chunks_exact(c).zip(arg.chunks_exact(c)).enumerate() {
         let (n, y, x0) = (o / (ho * wo), o / wo % ho, o % wo);
         let top = ((n * h + 2 * y) * w + 2 * x0) * c;
-        let winners = [top, top + c, top + w * c, top + w * c + c];
-        for (ch, (&g, &a)) in g.iter().zip(a).enumerate() {
-            dx[winners[a as usize] + ch] = g;
+        for (i, at) in [top, top + c, top + w * c, top + w * c + c]
+            .into_iter()
+            .enumerate()
+        {
+            let (to, from) = (&mut dx[at..at + c], &out[at..at + c]);
+            // Selects, as in relu_backward: the loop vectorises.
+            for (((t, &y), &g), &a) in to.iter_mut().zip(from).zip(g).zip(a) {
+                *t = if a as usize != i || y <= 0.0 { 0.0 } else { g };
+            }
         }
     }
 }
@@ -1334,10 +1476,11 @@ pub struct TrainedCnn {
 /// The name of each layer's tensors in a saved file.
 const LAYER_NAMES: [&str; 4] = ["conv1", "conv2", "dense1", "dense2"];
 /// The metadata value that marks a file as ours, with its version: 2 added batch
-/// normalisation, shifts and flips.
-const FORMAT: &str = "fmnist-cnn/2";
-/// The first version, still read: a network without batch normalisation, shifts or flips.
-const FORMAT_1: &str = "fmnist-cnn/1";
+/// normalisation, shifts and flips, 3 random erasing and label smoothing.
+const FORMAT: &str = "fmnist-cnn/3";
+/// Earlier versions, still read: the settings each added are absent from those before it
+/// and read as off ([`TrainedCnn::from_safetensors`]).
+const FORMATS: [&str; 3] = ["fmnist-cnn/1", "fmnist-cnn/2", FORMAT];
 
 impl TrainedCnn {
     /// The file's bytes: safetensors, little-endian `f32`.
@@ -1394,6 +1537,8 @@ impl TrainedCnn {
             ("batch_norm", p.batch_norm.to_string()),
             ("shift", p.shift.to_string()),
             ("flip", p.flip.to_string()),
+            ("erase", p.erase.to_string()),
+            ("label_smoothing", p.label_smoothing.to_string()),
             ("seed", p.seed.to_string()),
             ("train_images", self.train_images.to_string()),
             ("train_seconds", self.train_seconds.to_string()),
@@ -1420,13 +1565,14 @@ impl TrainedCnn {
                 .map_err(|_| format!("metadata {key:?} = {value:?} does not parse"))
         }
         let format = get("format")?;
-        if format != FORMAT && format != FORMAT_1 {
-            return Err(format!("format {format:?}, expected {FORMAT:?}").into());
-        }
+        let version = 1 + FORMATS
+            .iter()
+            .position(|f| f == format)
+            .ok_or(format!("format {format:?}, expected {FORMAT:?}"))?;
         let num = |key: &str| -> Result<usize, String> { parse(key, get(key)?) };
-        // Settings version 1 did not have: absent there, required from version 2.
-        let added = |key: &str, before: &'static str| -> Result<&str, String> {
-            if format == FORMAT_1 {
+        // A setting added in version `since`: off (`before`) in older files, required in newer.
+        let added = |key: &str, since: usize, before: &'static str| -> Result<&str, String> {
+            if version < since {
                 Ok(before)
             } else {
                 get(key).map(String::as_str)
@@ -1440,9 +1586,11 @@ impl TrainedCnn {
             epochs: num("epochs")?,
             batch_size: num("batch_size")?,
             learning_rate: parse("learning_rate", get("learning_rate")?)?,
-            batch_norm: parse("batch_norm", added("batch_norm", "false")?)?,
-            shift: parse("shift", added("shift", "0")?)?,
-            flip: parse("flip", added("flip", "false")?)?,
+            batch_norm: parse("batch_norm", added("batch_norm", 2, "false")?)?,
+            shift: parse("shift", added("shift", 2, "0")?)?,
+            flip: parse("flip", added("flip", 2, "false")?)?,
+            erase: parse("erase", added("erase", 3, "0")?)?,
+            label_smoothing: parse("label_smoothing", added("label_smoothing", 3, "0")?)?,
             seed: parse("seed", get("seed")?)?,
         };
         params.validate()?;
@@ -1592,6 +1740,8 @@ mod tests {
             batch_norm: false,
             shift: 0,
             flip: false,
+            erase: 0.0,
+            label_smoothing: 0.0,
             seed,
         }
     }
@@ -1658,13 +1808,19 @@ mod tests {
         let (mut plain, mut moved) = (Vec::new(), Vec::new());
         inputs.gather([0].into_iter(), &mut plain);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        inputs.gather_moved(&[0], &mut moved, 0, false, &mut rng);
+        let still = tiny(1, 1);
+        inputs.gather_augmented(&[0], &mut moved, &still, &mut rng);
         assert_eq!(moved, plain, "no shift, no flip: the image as it is");
+        let moving = CnnParams {
+            shift: 2,
+            flip: true,
+            ..still
+        };
 
         let background = plain[0];
         let mut places = std::collections::BTreeSet::new();
         for _ in 0..1000 {
-            inputs.gather_moved(&[0], &mut moved, 2, true, &mut rng);
+            inputs.gather_augmented(&[0], &mut moved, &moving, &mut rng);
             let bright: Vec<usize> = (0..PIXELS).filter(|&i| moved[i] != background).collect();
             let [at] = bright[..] else {
                 panic!("one bright pixel, got {bright:?}")
@@ -1681,6 +1837,57 @@ mod tests {
     }
 
     #[test]
+    fn erasing_zeroes_one_rectangle_of_two_to_forty_percent_of_the_image() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let (mut corners, mut areas) = (std::collections::BTreeSet::new(), Vec::new());
+        for _ in 0..2000 {
+            let mut image = vec![1.0f32; PIXELS];
+            erase_rectangle(&mut image, &mut rng);
+            let zeros: Vec<usize> = (0..PIXELS).filter(|&i| image[i] == 0.0).collect();
+            if zeros.is_empty() {
+                continue; // ten draws that did not fit: rare, and allowed
+            }
+            let (rows, cols) = (
+                zeros.iter().map(|i| i / SIDE).collect::<Vec<_>>(),
+                zeros.iter().map(|i| i % SIDE).collect::<Vec<_>>(),
+            );
+            let (y0, y1) = (rows[0], *rows.iter().max().unwrap());
+            let (x0, x1) = (*cols.iter().min().unwrap(), *cols.iter().max().unwrap());
+            let (h, w) = (y1 - y0 + 1, x1 - x0 + 1);
+            assert_eq!(zeros.len(), h * w, "one solid rectangle");
+            let ratio = h as f32 / w as f32;
+            assert!((0.2..=5.0).contains(&ratio), "{h} × {w}");
+            corners.insert((y0, x0));
+            areas.push(zeros.len());
+        }
+        assert!(areas.len() > 1900, "{} of 2,000 erased", areas.len());
+        // 2% and 40% of 784 pixels are 15.7 and 313.6, give or take the rounding of the sides.
+        let (least, most) = (areas.iter().min().unwrap(), areas.iter().max().unwrap());
+        assert!(*least >= 10 && *most <= 340, "areas {least}–{most}");
+        assert!(
+            *least < 25 && *most > 250,
+            "areas {least}–{most} span the range"
+        );
+        assert!(corners.len() > 300, "{} places", corners.len());
+
+        // Through the shard's gatherer: with probability 1 every image loses a rectangle of
+        // background-standardised pixels (0), and the rest of it is untouched.
+        let (images, _) = squares(4, 3);
+        let inputs = Inputs::new(images.view(), 0.3, 0.2);
+        let (mut plain, mut erased) = (Vec::new(), Vec::new());
+        inputs.gather(0..4, &mut plain);
+        let erasing = CnnParams {
+            erase: 1.0,
+            ..tiny(1, 1)
+        };
+        inputs.gather_augmented(&[0, 1, 2, 3], &mut erased, &erasing, &mut rng);
+        for (p, e) in plain.chunks_exact(PIXELS).zip(erased.chunks_exact(PIXELS)) {
+            let changed = p.iter().zip(e).filter(|(a, b)| a != b).count();
+            assert!(changed > 0 && e.iter().zip(p).all(|(&e, &p)| e == p || e == 0.0));
+        }
+    }
+
+    #[test]
     fn batch_norm_standardises_each_channel_then_scales_and_shifts() {
         let rows = 500;
         let z0 = random(rows * 3, 4);
@@ -1693,7 +1900,7 @@ mod tests {
             .map(|(i, v)| v * (1 + i % 3) as f32 + 7.0)
             .collect();
         let (mut xhat, mut stats) = (Vec::new(), Moments::default());
-        batch_norm(&mut z, &layer, &mut xhat, &mut stats);
+        batch_norm(&mut z, &layer, &mut xhat, &mut stats, false);
         for k in 0..3 {
             let channel: Vec<f64> = z.iter().skip(k).step_by(3).map(|&v| f64::from(v)).collect();
             let mean = channel.iter().sum::<f64>() / rows as f64;
@@ -1715,7 +1922,7 @@ mod tests {
     }
 
     #[test]
-    fn max_pool_routes_the_gradient_to_the_winner() {
+    fn max_pool_routes_the_gradient_to_a_winner_that_relu_left_on() {
         // A 2 × 4 image with two channels: two pooling windows.
         #[rustfmt::skip]
         let x = [
@@ -1726,18 +1933,27 @@ mod tests {
         max_pool(&x, 1, 2, 4, 2, &mut out, &mut arg);
         assert_eq!(out, [3.0, 9.0, 5.0, 3.0]);
         assert_eq!(arg, [2, 3, 0, 2], "ties go to the first position");
-        max_pool_backward(&[1.0, 2.0, 3.0, 4.0], &arg, 1, 2, 4, 2, &mut dx);
+        let grad = [1.0, 2.0, 3.0, 4.0];
+        max_pool_relu_backward(&grad, &arg, &x, 1, 2, 4, 2, &mut dx);
         let mut expected = [0.0; 16];
         expected[8] = 1.0; // channel 0 of the bottom-left pixel of window 1
         expected[11] = 2.0;
         expected[4] = 3.0;
         expected[13] = 4.0;
         assert_eq!(dx, expected);
+        // A winner that ReLU switched off (its activation 0) passes no gradient back; the
+        // buffer's old values are overwritten everywhere.
+        let mut off = x;
+        off[8] = 0.0;
+        max_pool_relu_backward(&grad, &arg, &off, 1, 2, 4, 2, &mut dx);
+        expected[8] = 0.0;
+        assert_eq!(dx, expected);
     }
 
     /// The mean cross-entropy of `rows` in a training pass (batch statistics; the network has
-    /// no dropout), in f64.
+    /// no dropout), against targets smoothed as the network's parameters say, in f64.
     fn loss(net: &Cnn, inputs: &Inputs<'_>, rows: &[usize], labels: &[u8]) -> f64 {
+        let eps = f64::from(net.params.label_smoothing);
         let mut ws = Workspace::default();
         inputs.gather(rows.iter().copied(), &mut ws.x);
         net.forward(&mut ws, rows.len(), Some(&mut ChaCha8Rng::seed_from_u64(0)));
@@ -1751,7 +1967,8 @@ mod tests {
                     .map(|&v| (f64::from(v) - m).exp())
                     .sum::<f64>()
                     .ln();
-                lse - f64::from(z[usize::from(labels[r])])
+                let mean = z.iter().map(|&v| f64::from(v)).sum::<f64>() / z.len() as f64;
+                (1.0 - eps) * (lse - f64::from(z[usize::from(labels[r])])) + eps * (lse - mean)
             })
             .sum::<f64>()
             / rows.len() as f64
@@ -1763,9 +1980,10 @@ mod tests {
         // straddles a kink misses the derivative on either side. On two images few kinks lie
         // within a step of the point, so nearly every parameter must agree, and the output
         // layer, upstream of every kink, must agree everywhere.
-        // Both networks: without batch normalisation and with it (scales checked too).
+        // Three networks: without batch normalisation and with it (scales checked too), and
+        // one trained towards smoothed labels.
         let params = tiny(1, 3);
-        for batch_norm in [false, true] {
+        for (batch_norm, label_smoothing) in [(false, 0.0), (true, 0.0), (false, 0.2)] {
             let (images, labels) = squares(2, 4);
             let (mean, sd) = pixel_moments(images.view());
             let inputs = Inputs::new(images.view(), mean, sd);
@@ -1773,6 +1991,7 @@ mod tests {
                 CnnParams {
                     seed: 5,
                     batch_norm,
+                    label_smoothing,
                     ..params
                 },
                 N_CLASSES,
@@ -1833,7 +2052,8 @@ mod tests {
                 };
                 assert!(
                     agree >= needed,
-                    "batch norm {batch_norm}, layer {layer}: {agree} of {} parameters agree",
+                    "batch norm {batch_norm}, smoothing {label_smoothing}, layer {layer}: \
+                     {agree} of {} parameters agree",
                     checks.len()
                 );
             }
@@ -1940,7 +2160,7 @@ mod tests {
         let missing = TrainedCnn::load(&dir.path().join("none.safetensors")).unwrap_err();
         assert!(missing.to_string().contains("cannot read"), "{missing}");
 
-        // A file of the first format (no batch normalisation, shifts or flips): still read.
+        // A network without batch normalisation, shifts or flips, as the first format held.
         let plain = CnnParams {
             batch_norm: false,
             ..tiny(1, 3)
@@ -1951,18 +2171,27 @@ mod tests {
             history,
             ..trained.clone()
         };
-        let first_format = {
+        // Files of the earlier formats, without the settings later ones added: still read,
+        // those settings off. A file of this format must have them.
+        let without = |format: &str, keys: &[&str]| {
             let bytes = old.to_safetensors();
             let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
             let mut meta = header.metadata().clone().unwrap();
-            for added in ["batch_norm", "shift", "flip"] {
-                meta.remove(added).unwrap();
+            for key in keys {
+                meta.remove(*key).unwrap();
             }
-            meta.insert("format".into(), FORMAT_1.into());
+            meta.insert("format".into(), format.into());
             let tensors = SafeTensors::deserialize(&bytes).unwrap();
             safetensors::serialize(tensors.tensors(), Some(meta)).unwrap()
         };
-        assert_eq!(TrainedCnn::from_safetensors(&first_format).unwrap(), old);
+        let since_2 = ["batch_norm", "shift", "flip"];
+        let since_3 = ["erase", "label_smoothing"];
+        let first = without(FORMATS[0], &[&since_2[..], &since_3[..]].concat());
+        assert_eq!(TrainedCnn::from_safetensors(&first).unwrap(), old);
+        let second = without(FORMATS[1], &since_3);
+        assert_eq!(TrainedCnn::from_safetensors(&second).unwrap(), old);
+        let err = TrainedCnn::from_safetensors(&without(FORMAT, &["erase"])).unwrap_err();
+        assert!(err.to_string().contains("no \"erase\""), "{err}");
 
         // A file of another network: shapes disagree with its settings.
         let mut other = trained.clone();
@@ -2006,6 +2235,18 @@ mod tests {
             },
             CnnParams {
                 shift: MAX_SHIFT + 1,
+                ..tiny(1, 1)
+            },
+            CnnParams {
+                erase: 1.5,
+                ..tiny(1, 1)
+            },
+            CnnParams {
+                erase: f32::NAN,
+                ..tiny(1, 1)
+            },
+            CnnParams {
+                label_smoothing: 1.0,
                 ..tiny(1, 1)
             },
         ] {
