@@ -6,8 +6,8 @@
 //! cargo run --release --example cnn_recipe -- [epochs] [key=value ...]
 //! ```
 //!
-//! Keys: `lr`, `dropout`, `hidden`, `conv1`, `conv2`, `batch_norm`, `shift`, `flip`, `erase`,
-//! `smoothing` (label smoothing), `seed`;
+//! Keys: `lr`, `batch`, `dropout`, `hidden`, `conv1`, `conv2`, `conv3`, `batch_norm`, `shift`, `flip`,
+//! `erase`, `smoothing` (label smoothing), `seed`;
 //! unset keys keep [`CnnParams::new`]'s values. `final=true` is for a recipe already chosen
 //! that way: it trains on all 60,000 training images and scores the test images once, at the
 //! end, with the accuracy's 95% interval.
@@ -31,10 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (key, value) = arg.split_once('=').ok_or(format!("not key=value: {arg}"))?;
         match key {
             "lr" => p.learning_rate = value.parse()?,
+            "batch" => p.batch_size = value.parse()?,
             "dropout" => p.dropout = value.parse()?,
             "hidden" => p.hidden = value.parse()?,
             "conv1" => p.conv1 = value.parse()?,
             "conv2" => p.conv2 = value.parse()?,
+            "conv3" => p.conv3 = value.parse()?,
             "batch_norm" => p.batch_norm = value.parse()?,
             "shift" => p.shift = value.parse()?,
             "flip" => p.flip = value.parse()?,

@@ -37,8 +37,9 @@ fn main() {
         seed("idx_gzip", name, bytes);
     }
 
-    // A narrow network trained for one epoch on 32 images of four classes, plain and with batch
-    // normalisation, shifts and flips (its scales and running statistics are tensors too).
+    // A narrow network trained for one epoch on 32 images of four classes: plain, with batch
+    // normalisation, shifts and flips (its scales and running statistics are tensors too), and
+    // with a third convolution as well.
     let n = 32;
     let images = Array2::from_shape_fn((n, PIXELS), |(i, p)| ((i * 31 + p * (i % 4 + 1)) % 256) as u8);
     let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
@@ -58,7 +59,18 @@ fn main() {
         flip: true,
         ..plain
     };
-    for (name, params) in [("tiny", plain), ("tiny-normalised", normalised)] {
+    // Format 3: a third convolution, erasing and label smoothing recorded.
+    let deeper = CnnParams {
+        conv3: 2,
+        erase: 0.5,
+        label_smoothing: 0.1,
+        ..normalised
+    };
+    for (name, params) in [
+        ("tiny", plain),
+        ("tiny-normalised", normalised),
+        ("tiny-three-convolutions", deeper),
+    ] {
         let (net, history) = params
             .train(images.view(), &labels, None, |_| {}, || {})
             .expect("a valid tiny network trains");

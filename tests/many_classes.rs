@@ -272,6 +272,7 @@ fn the_cnn_learns_twelve_classes_through_linfa() {
     let params = CnnParams {
         conv1: 4,
         conv2: 8,
+        conv3: 4,
         hidden: 16,
         dropout: 0.0,
         epochs: 8,

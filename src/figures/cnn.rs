@@ -29,11 +29,10 @@ impl CnnLearningCurve {
         let augment = p.augmentation_text();
         CnnLearningCurve {
             subtitle: format!(
-                "{} training images; conv {}-{}{norm}, dense {}, dropout {}{augment}; Adam, batch {}, \
+                "{} training images; conv {}{norm}, dense {}, dropout {}{augment}; Adam, batch {}, \
                  seed {}; trained in {:.0} s",
                 thousands(study.trained.train_images),
-                p.conv1,
-                p.conv2,
+                p.filters_text(),
                 p.hidden,
                 p.dropout,
                 p.batch_size,

@@ -199,11 +199,17 @@ pub fn run(
                 },
                 || progress.advance(1),
             )?;
+            // Training alone: the test images' scoring after each epoch (for the learning
+            // curve) is not part of it.
+            let train_seconds = history
+                .last()
+                .and_then(|r| r.seconds)
+                .unwrap_or_else(|| start.elapsed().as_secs_f64());
             let trained = TrainedCnn {
                 net,
                 train_images: train.len(),
                 history,
-                train_seconds: start.elapsed().as_secs_f64(),
+                train_seconds,
             };
             if let Some(path) = weights {
                 trained.save(path)?;
@@ -327,7 +333,7 @@ impl CnnStudy {
     /// The network's name in tables and figures.
     pub fn name(&self) -> String {
         let p = self.trained.net.params();
-        format!("CNN ({}-{} filters, {})", p.conv1, p.conv2, p.epochs_text())
+        format!("CNN ({} filters, {})", p.filters_text(), p.epochs_text())
     }
 
     /// Both models as a notebook shows them: test accuracy with its 95% interval, kappa, and
@@ -408,15 +414,23 @@ impl CnnStudy {
     }
 
     /// The learning curve: per epoch, the mean training loss, the accuracy on the training
-    /// mini-batches (dropout on) and on the test images.
+    /// mini-batches (dropout on) and on the test images, and the seconds of training so far
+    /// (the test images' scoring left out; empty for weights saved before it was recorded).
     pub fn history_table(&self) -> Table {
-        let mut t = Table::new(["epoch", "train_loss", "train_accuracy", "test_accuracy"]);
+        let mut t = Table::new([
+            "epoch",
+            "train_loss",
+            "train_accuracy",
+            "test_accuracy",
+            "train_seconds",
+        ]);
         for r in &self.trained.history {
             t.push([
                 Cell::from(r.epoch),
                 Cell::fixed(r.loss, 4),
                 Cell::fixed(r.train_accuracy, 4),
                 r.monitor_accuracy.map(|a| Cell::fixed(a, 4)).into(),
+                r.seconds.map(|s| Cell::fixed(s, 1)).into(),
             ]);
         }
         t
@@ -444,7 +458,9 @@ impl CnnStudy {
         let mut t = Table::new(["step", "seconds", "note"]);
         let note = match &self.origin {
             WeightsOrigin::Reused => "saved weights reused; training time from their file",
-            WeightsOrigin::Trained { .. } => "trained in this run",
+            WeightsOrigin::Trained { .. } => {
+                "trained in this run; scoring the test images after each epoch not included"
+            }
         };
         t.push([
             Cell::text("train the CNN"),
@@ -473,7 +489,8 @@ impl CnnStudy {
             md,
             "The study's abstract names convolutional networks; its body never trains one. \
              Network: {}. Trained on the first {} training images, tested on the first {} test \
-             images. Training took {:.0} s{}.\n",
+             images. Training took {:.0} s{} (not counting the scoring of the test images after \
+             each epoch, for the learning curve).\n",
             p.describe(),
             thousands(self.trained.train_images),
             thousands(self.confusion.total() as usize),
