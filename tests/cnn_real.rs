@@ -1,6 +1,7 @@
 //! The convolutional network whose weights are committed (`results/cnn.safetensors`, written by
-//! `fmnist cnn`): they must be the default network's, trained on all 60,000 images, clear the
-//! issue's bar on the 10,000 test images, and give exactly the accuracy the committed
+//! `fmnist cnn`): they must be the default network's, trained on all 60,000 images, reach 93.6%
+//! on the 10,000 test images (what they were measured at, 93.64%; the issue asks 94.0%), and
+//! give exactly the accuracy the committed
 //! `results/cnn.csv` reports. A few seconds; needs the Debian data package (CI requires it).
 //! Training itself is checked on small runs (unit tests, `tests/cli.rs`) and timed by
 //! `fmnist cnn --retrain` and `fmnist bench`.
@@ -30,7 +31,7 @@ fn the_committed_weights_clear_the_bar_and_match_the_committed_results() {
         .filter(|(p, y)| p == y)
         .count();
     let accuracy = correct as f64 / predicted.len() as f64;
-    assert!(accuracy >= 0.93, "test accuracy {accuracy}");
+    assert!(accuracy >= 0.936, "test accuracy {accuracy}");
 
     let csv = std::fs::read_to_string(root.join("results/cnn.csv")).unwrap();
     let row = csv
