@@ -217,8 +217,8 @@ impl CnnParams {
         )
     }
 
-    /// The training images' augmentation as a list to append: ", shifts ±2 px, flips", or
-    /// empty without any.
+    /// What the training does to its images and targets, as a list to append: ", shifts ±2
+    /// px, flips", ", flips, erasing 0.5, label smoothing 0.1", or empty without any.
     pub fn augmentation_text(&self) -> String {
         let mut text = String::new();
         if self.shift > 0 {
@@ -406,7 +406,8 @@ impl CnnParams {
                     .enumerate()
                     .for_each(|(s, (out, rows))| {
                         let thread = rayon::current_thread_index().unwrap_or(0) % pool.len();
-                        // A thread computes one shard at a time, so its lock is never held.
+                        // A thread computes one shard at a time: its lock is never contended (and
+                        // if it were, it would only wait; the result is the same either way).
                         let mut ws = pool[thread].lock().unwrap_or_else(PoisonError::into_inner);
                         let mut masks = ChaCha8Rng::seed_from_u64(self.seed ^ SHARD_STREAMS);
                         masks.set_stream((step * self.batch_size / SHARD + s) as u64);
