@@ -705,7 +705,7 @@ fn the_cnn_saves_its_weights_reuses_them_and_retrains_when_settings_change() {
     );
     assert!(weights.is_file());
     let csv = csv.unwrap();
-    assert!(csv.contains("CNN (32-64 filters, 1 epoch)") && csv.contains("Gradient boosting"));
+    assert!(csv.contains("CNN (32-64-64 filters, 1 epoch)") && csv.contains("Gradient boosting"));
     for f in ["fig13_cnn_learning_curve.png", "fig14_confusion_cnn.png"] {
         assert!(work.path().join("figures").join(f).is_file(), "{f}");
     }
@@ -781,7 +781,7 @@ fn reproduce_quick_writes_identical_results_every_figure_and_the_report() {
         "every figure of the study, Figure 3 twice, the section-2 heat maps, Figures 13-18"
     );
     assert!(
-        files[7].contains("CNN (8-16 filters, 2 epochs)"),
+        files[7].contains("CNN (8-16-16 filters, 2 epochs)"),
         "{}",
         files[7]
     );

@@ -77,6 +77,7 @@ impl Preset for CnnStudyParams {
             net: CnnParams {
                 conv1: 8,
                 conv2: 16,
+                conv3: 16,
                 hidden: 32,
                 epochs: 2,
                 ..d.net
