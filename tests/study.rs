@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use fmnist::data::idx::{encode_images, encode_labels};
 use fmnist::data::{LoadOptions, PIXELS};
+use fmnist::models::boost::BoostParams;
+use fmnist::models::cnn::CnnParams;
 use fmnist::progress::Progress;
+use fmnist::study::cnn::{CnnStudy, CnnStudyParams, WeightsOrigin};
 use fmnist::study::exploration::{Exploration, ExplorationParams};
 use fmnist::study::pca::{PcaStudy, PcaStudyParams};
 use fmnist::study::table1::Table1;
@@ -214,6 +217,93 @@ fn the_cnn_weights_live_in_the_results_folder_unless_set() {
         study.with_quick(true).cnn_weights(),
         None,
         "quick never saves"
+    );
+}
+
+#[test]
+fn the_cnn_reuses_matching_fallback_weights_and_never_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    write_dataset(dir.path(), 12);
+    let work = tempfile::tempdir().unwrap();
+    let own = work.path().join("out/results/cnn.safetensors");
+    let committed = work.path().join("results/cnn.safetensors");
+    let params = |epochs: usize| CnnStudyParams {
+        net: CnnParams {
+            conv1: 3,
+            conv2: 4,
+            conv3: 4,
+            hidden: 8,
+            ..CnnParams::new(epochs, 42)
+        },
+        train_rows: 120,
+        test_rows: 60,
+        baseline: BoostParams {
+            trees: 2,
+            ..CnnStudyParams::default().baseline
+        },
+        components: 5,
+        retrain: false,
+    };
+    let run = |fallback: Option<&Path>, weights: &Path, epochs: usize| {
+        let mut study = study(dir.path())
+            .with_quick(false)
+            .with_cnn_weights(weights);
+        if let Some(path) = fallback {
+            study = study.with_cnn_fallback(path);
+        }
+        study.run::<CnnStudy>(&params(epochs)).unwrap()
+    };
+    let read = |path: &Path| std::fs::read(path).unwrap();
+
+    // The committed network, one epoch; the scratch folder holds another, stale one.
+    let first = run(None, &committed, 1);
+    assert_eq!(first.origin, WeightsOrigin::Trained { replaced: None });
+    run(None, &own, 2);
+    let (committed_bytes, own_bytes) = (read(&committed), read(&own));
+
+    let reused = run(Some(&committed), &own, 1);
+    assert_eq!(
+        reused.origin,
+        WeightsOrigin::Reused {
+            path: committed.clone()
+        },
+        "the stale copy does not hide the committed network"
+    );
+    assert_eq!(reused.predictions, first.predictions);
+    assert_eq!(read(&own), own_bytes, "nor is it overwritten");
+
+    let mine = run(Some(&committed), &own, 2);
+    assert_eq!(
+        mine.origin,
+        WeightsOrigin::Reused { path: own.clone() },
+        "the study's own matching weights come first"
+    );
+
+    let fresh = run(Some(&committed), &own, 3);
+    match &fresh.origin {
+        WeightsOrigin::Trained {
+            replaced: Some(why),
+        } => assert!(why.contains("2 epochs"), "{why}"),
+        other => panic!("neither file matches three epochs, yet {other:?}"),
+    }
+    assert_ne!(
+        read(&own),
+        own_bytes,
+        "the new network is saved as the study's own"
+    );
+    assert_eq!(
+        read(&committed),
+        committed_bytes,
+        "the fallback is never written"
+    );
+
+    let quick = study(dir.path())
+        .with_cnn_fallback(&committed)
+        .with_quick(true);
+    assert_eq!(
+        quick.cnn_fallback(),
+        None,
+        "quick mode never reuses weights"
     );
 }
 

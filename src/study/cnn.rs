@@ -10,7 +10,7 @@
 //! draw the learning curve, and nothing is chosen by them.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::progress::Progress;
@@ -109,7 +109,10 @@ impl Preset for CnnStudyParams {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WeightsOrigin {
     /// Read from a saved file whose settings matched.
-    Reused,
+    Reused {
+        /// The file: the study's own weights, or the fallback when only those matched.
+        path: PathBuf,
+    },
     /// Trained in this run (and saved, when a path was given); `replaced` says why a saved file
     /// was not used.
     Trained {
@@ -154,30 +157,45 @@ pub struct CnnStudy {
     pub mcnemar: McNemar,
 }
 
-/// Trains the network (or reuses matching weights saved at `weights`, saving new ones there),
-/// fits the baseline on the PCA scores of `pca`, and tests both. `progress` counts mini-batches
-/// while training, then boosting rounds.
+/// Trains the network, or reuses saved weights whose settings match: those at `weights`, else
+/// those at `fallback` (read, never written); new weights are saved at `weights`. Then fits the
+/// baseline on the PCA scores of `pca`, and tests both. `progress` counts mini-batches while
+/// training, then boosting rounds.
 pub fn run(
     data: &FashionMnist,
     pca: &Pca,
     params: &CnnStudyParams,
     weights: Option<&Path>,
+    fallback: Option<&Path>,
     progress: &dyn Progress,
 ) -> Result<CnnStudy, StudyError> {
     let train = data.train.first(params.train_rows);
     let test = data.test.first(params.test_rows);
     let (y, yt) = (train.labels().to_vec(), test.labels().to_vec());
 
-    let saved = match weights.filter(|p| p.exists() && !params.retrain) {
-        Some(path) => Some(TrainedCnn::load(path)?),
-        None => None,
-    };
-    let (trained, origin) = match saved {
-        Some(t) if t.net.params() == &params.net && t.train_images == train.len() => {
-            (t, WeightsOrigin::Reused)
+    let matches = |t: &TrainedCnn| t.net.params() == &params.net && t.train_images == train.len();
+    // The first saved network that matches; the study's own, when it does not, says why the
+    // network is trained afresh.
+    let (mut reused, mut own) = (None, None);
+    if !params.retrain {
+        for path in [weights, fallback].into_iter().flatten() {
+            if !path.exists() {
+                continue;
+            }
+            let t = TrainedCnn::load(path)?;
+            if matches(&t) {
+                reused = Some((t, path.to_path_buf()));
+                break;
+            }
+            if Some(path) == weights {
+                own = Some(t);
+            }
         }
-        other => {
-            let replaced = other.map(|t| {
+    }
+    let (trained, origin) = match reused {
+        Some((t, path)) => (t, WeightsOrigin::Reused { path }),
+        None => {
+            let replaced = own.map(|t| {
                 format!(
                     "saved weights were trained with {} on {} images",
                     t.net.params().describe(),
@@ -281,14 +299,21 @@ impl Section for CnnStudy {
     /// settings match (saving new ones there otherwise).
     fn run(study: &mut Study, params: &CnnStudyParams) -> Result<Self, StudyError> {
         let pca = study.pca()?;
-        let weights = study.cnn_weights();
+        let (weights, fallback) = (study.cnn_weights(), study.cnn_fallback());
         let progress = study.progress();
-        let result = run(study.data(), &pca, params, weights.as_deref(), progress)?;
+        let result = run(
+            study.data(),
+            &pca,
+            params,
+            weights.as_deref(),
+            fallback,
+            progress,
+        )?;
         if let Some(w) = &weights {
             study.wrote_in_place(w);
             match &result.origin {
-                WeightsOrigin::Reused => {
-                    progress.note(&format!("reused the CNN weights in {}", w.display()))
+                WeightsOrigin::Reused { path } => {
+                    progress.note(&format!("reused the CNN weights in {}", path.display()))
                 }
                 WeightsOrigin::Trained { replaced } => {
                     if let Some(why) = replaced {
@@ -458,7 +483,7 @@ impl CnnStudy {
     pub fn timings(&self) -> Table {
         let mut t = Table::new(["step", "seconds", "note"]);
         let note = match &self.origin {
-            WeightsOrigin::Reused => "saved weights reused; training time from their file",
+            WeightsOrigin::Reused { .. } => "saved weights reused; training time from their file",
             WeightsOrigin::Trained { .. } => {
                 "trained in this run; scoring the test images after each epoch not included"
             }
@@ -497,7 +522,8 @@ impl CnnStudy {
             thousands(self.confusion.total() as usize),
             self.trained.train_seconds,
             match &self.origin {
-                WeightsOrigin::Reused => " (when the saved weights were trained; reused here)",
+                WeightsOrigin::Reused { .. } =>
+                    " (when the saved weights were trained; reused here)",
                 WeightsOrigin::Trained { .. } => "",
             }
         );

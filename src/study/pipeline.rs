@@ -179,6 +179,7 @@ pub struct Study {
     figures_dir: PathBuf,
     formats: Vec<Format>,
     cnn_weights: Option<PathBuf>,
+    cnn_fallback: Option<PathBuf>,
     progress: Box<dyn Progress>,
     pca: Option<Arc<Pca>>,
     cache: HashMap<TypeId, Vec<Cached>>,
@@ -216,6 +217,7 @@ impl Study {
             figures_dir: PathBuf::from("figures"),
             formats: Format::ALL.to_vec(),
             cnn_weights: None,
+            cnn_fallback: None,
             progress: Box::new(NoProgress),
             pca: None,
             cache: HashMap::new(),
@@ -250,28 +252,24 @@ impl Study {
     /// `FMNIST_NOTEBOOK_OUT=DIR` puts the outputs in `DIR/figures` and `DIR/results` instead:
     /// `FMNIST_NOTEBOOK_OUT=..` writes the repository's own, under the names `fmnist reproduce`
     /// gives them. The CNN's committed weights (`results/cnn.safetensors` in the nearest
-    /// folder above that has them) are copied into the scratch results folder when it has
-    /// none, so the network is reused when the settings match and, when it is trained afresh,
-    /// saved there and not over them.
+    /// folder above that has them) are the [fallback](Study::with_cnn_fallback): reused when
+    /// the scratch folder holds no network of the same settings, never written, so that a
+    /// network trained in the notebook is saved in the scratch folder and not over them.
     pub fn for_notebook() -> Result<Study, StudyError> {
         let out = std::env::var_os(NOTEBOOK_OUT_ENV)
             .filter(|v| !v.is_empty())
             .map_or_else(|| PathBuf::from("out"), PathBuf::from);
-        let study = Study::load()?
+        let mut study = Study::load()?
             .with_results_dir(out.join("results"))
             .with_figures_dir(out.join("figures"))
             .with_progress(crate::progress::PrintProgress::default());
-        if let (Some(weights), Ok(cwd)) = (study.cnn_weights(), std::env::current_dir()) {
+        if let Ok(cwd) = std::env::current_dir() {
             let committed = cwd
                 .ancestors()
                 .map(|dir| dir.join("results").join("cnn.safetensors"))
                 .find(|path| path.is_file());
-            if let Some(committed) = committed.filter(|_| !weights.exists()) {
-                let bytes = std::fs::read(&committed).map_err(|source| WriteError {
-                    path: committed.clone(),
-                    source,
-                })?;
-                crate::fs::write_atomically(&weights, &bytes)?;
+            if let Some(committed) = committed {
+                study = study.with_cnn_fallback(committed);
             }
         }
         Ok(study)
@@ -356,6 +354,16 @@ impl Study {
         self
     }
 
+    /// The CNN's weights are also looked for at `path` when those at
+    /// [`cnn_weights`](Study::cnn_weights) are missing or were trained with other settings:
+    /// read when they match, never written (a network trained afresh is saved at
+    /// `cnn_weights`). A notebook's study falls back on the committed weights this way, so a
+    /// stale scratch copy neither hides them nor is overwritten by them.
+    pub fn with_cnn_fallback(mut self, path: impl Into<PathBuf>) -> Study {
+        self.cnn_fallback = Some(path.into());
+        self
+    }
+
     /// Long sections report to `progress`.
     pub fn with_progress(mut self, progress: impl Progress + 'static) -> Study {
         self.progress = Box::new(progress);
@@ -398,6 +406,12 @@ impl Study {
                 .clone()
                 .unwrap_or_else(|| self.results_dir.join("cnn.safetensors")),
         )
+    }
+
+    /// Where the CNN's weights are looked for when those at [`cnn_weights`](Study::cnn_weights)
+    /// do not match ([`Study::with_cnn_fallback`]); none in quick mode.
+    pub fn cnn_fallback(&self) -> Option<&Path> {
+        self.cnn_fallback.as_deref().filter(|_| !self.quick)
     }
 
     /// Where progress goes.
