@@ -127,8 +127,9 @@ impl Figure for Effort {
             .light_line_style(RGBColor(245, 245, 245))
             .draw()?;
         let grey = RGBColor(150, 150, 150);
-        // What a label must not cover, in pixels: every marker, then each model's label as it
-        // is placed, in the order of the points (Zalando's labels, placed next, avoid both).
+        // What a label must not cover, in pixels: every marker and Zalando's lines, then each
+        // model's label as it is placed, in the order of the points (Zalando's labels, placed
+        // next, avoid them all).
         let point_style: TextStyle = (FONT, POINT_FONT).into();
         let centres: Vec<(i32, i32)> = self
             .points
@@ -136,6 +137,15 @@ impl Figure for Effort {
             .map(|p| chart.backend_coord(&(p.seconds.max(1e-3), 100.0 * p.accuracy)))
             .collect();
         let mut taken: Vec<Rect> = centres.iter().map(|&c| Rect::marker(c)).collect();
+        // Zalando's lines, so that no label sits on one.
+        let (left, _) = chart.backend_coord(&(lo, top));
+        let (right, _) = chart.backend_coord(&(hi, top));
+        let rows: Vec<i32> = self
+            .zalando
+            .iter()
+            .map(|(_, a)| chart.backend_coord(&(lo, 100.0 * a)).1)
+            .collect();
+        taken.extend(rows.iter().map(|&py| Rect::new(left, py, right, py + 1)));
         let (xs, ys) = chart.plotting_area().get_pixel_range();
         let bounds = Rect::new(xs.start, ys.start, xs.end, ys.end);
         let mut corners = vec![None; self.points.len()];
@@ -151,14 +161,6 @@ impl Figure for Effort {
         // lines (the models cluster at the right, and 87.3% and 87.1% are less than a line of
         // text apart).
         let zalando_style: TextStyle = (FONT, ZALANDO_FONT).into();
-        let (left, _) = chart.backend_coord(&(lo, top));
-        let (right, _) = chart.backend_coord(&(hi, top));
-        let rows: Vec<i32> = self
-            .zalando
-            .iter()
-            .map(|(_, a)| chart.backend_coord(&(lo, 100.0 * a)).1)
-            .collect();
-        taken.extend(rows.iter().map(|&py| Rect::new(left, py, right, py + 1)));
         for ((method, accuracy), &py) in self.zalando.iter().zip(&rows) {
             let y = 100.0 * accuracy;
             chart.draw_series(DashedLineSeries::new(
