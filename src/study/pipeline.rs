@@ -263,14 +263,15 @@ impl Study {
             .with_results_dir(out.join("results"))
             .with_figures_dir(out.join("figures"))
             .with_progress(crate::progress::PrintProgress::default());
-        if let Ok(cwd) = std::env::current_dir() {
-            let committed = cwd
-                .ancestors()
-                .map(|dir| dir.join("results").join("cnn.safetensors"))
-                .find(|path| path.is_file());
-            if let Some(committed) = committed {
-                study = study.with_cnn_fallback(committed);
-            }
+        // Named relative to the notebook's folder ("../results/cnn.safetensors"), as the
+        // progress note that reports its reuse shows it.
+        let depth = std::env::current_dir().map_or(0, |cwd| cwd.ancestors().count());
+        let committed = (0..depth)
+            .map(|up| "../".repeat(up) + "results/cnn.safetensors")
+            .map(PathBuf::from)
+            .find(|path| path.is_file());
+        if let Some(committed) = committed {
+            study = study.with_cnn_fallback(committed);
         }
         Ok(study)
     }
