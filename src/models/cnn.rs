@@ -62,9 +62,10 @@
 //! held-out image also moved one pixel, beside its mirror image, did not pay either: the
 //! chosen network (trained on the 55,000 images) scored 94.38% with flips alone, 94.44% adding
 //! the four one-pixel moves and 94.04% adding all eight, each move alone costing 1–3 points,
-//! since it never trained on moved images; so prediction stays with flips. Shifts of one or two pixels cost 1–4 points after one epoch and were not
-//! tried further; 256 dense units made an epoch 18 s, too slow for 18 epochs. Only then was the
-//! chosen recipe trained on all 60,000 images and scored on the test images.
+//! since it never trained on moved images; so prediction stays with flips. Shifts of one or two
+//! pixels cost 1–4 points after one epoch and were not tried further; 256 dense units made an
+//! epoch 18 s, too slow for 18 epochs. Only then was the chosen recipe trained on all 60,000
+//! images and scored on the test images.
 //!
 //! # Same seed, same weights, on any number of cores
 //!
