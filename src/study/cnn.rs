@@ -177,6 +177,9 @@ pub fn run(
     // The first saved network that matches; the study's own, when it does not, says why the
     // network is trained afresh.
     let (mut reused, mut own) = (None, None);
+    // A fallback that is the study's own file (a notebook writing into the repository's
+    // results/) is read once.
+    let fallback = fallback.filter(|f| Some(*f) != weights);
     if !params.retrain {
         for path in [weights, fallback].into_iter().flatten() {
             if !path.exists() {
