@@ -8,7 +8,8 @@
 #      on two cores, once);
 #   3. the kernel "Rust (fmnist)", known to that JupyterLab only: its kernels keep their builds
 #      in target/evcxr/<slot>, one slot per running kernel, so a new kernel starts warm;
-#   4. the library built once into that folder, in both variants the notebooks ask for;
+#   4. the library built once into that folder, in each of the three variants the notebooks
+#      ask for (the feature pins in Cargo.toml let them share one build of everything below);
 #   5. working copies of the notebooks in lab/ (git ignores it), which JupyterLab opens:
 #      running, editing and saving them never changes the committed notebooks, figures or
 #      results. An existing copy is never overwritten.
