@@ -13,12 +13,24 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-/// The `:dep` lines of each notebook's setup cell, distinct sets only, in notebook order.
+/// The `:dep` lines of each notebook's setup cell, distinct sets only, in notebook order. The
+/// notebooks and their setup cells are chosen as `notebooks/run.py --warm-up` chooses them
+/// (`NN_*.ipynb`, the first code cell with `:dep fmnist`), so this checks the builds that
+/// `setup.sh` makes.
 fn setup_deps(root: &Path) -> Vec<(String, Vec<String>)> {
+    let numbered = |name: &str| {
+        let b = name.as_bytes();
+        b.len() > 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b'_'
+    };
     let mut notebooks: Vec<_> = fs::read_dir(root.join("notebooks"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "ipynb"))
+        .filter(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(numbered)
+        })
         .collect();
     notebooks.sort();
     let mut setups: Vec<(String, Vec<String>)> = Vec::new();
