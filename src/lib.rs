@@ -18,7 +18,7 @@
 //! - [`progress`]: how long work reports how far it has got; [`fs`]: every output written whole
 //!   or not at all; [`outputs`]: a run's outputs staged, committed together and recorded in a
 //!   manifest.
-//! - [`linfa`] (and, with the `polars` feature, [`polars`](mod@polars)) re-exported, so that a
+//! - [`linfa`] (and, with the `polars` feature, [`polars`][polars-mod]) re-exported, so that a
 //!   notebook names the very versions our models implement and our tables build.
 //!
 //! ```no_run
@@ -30,7 +30,10 @@
 //! study.write(&*t1)?; // results/table1.csv, .md, figures/fig04_*.png and .svg
 //! # Ok::<(), fmnist::StudyError>(())
 //! ```
-
+// The re-exported module is there only with the feature; without it the link goes to polars' own
+// documentation, so that the docs build (and warn about nothing) with any set of features.
+#![cfg_attr(feature = "polars", doc = "[polars-mod]: mod@polars")]
+#![cfg_attr(not(feature = "polars"), doc = "[polars-mod]: https://docs.rs/polars")]
 #![warn(missing_docs)]
 
 pub mod data;

@@ -1,13 +1,17 @@
 //! Result tables written as CSV (for programs) and Markdown (for readers).
 //!
 //! A deliberately small table of typed cells: results are a few dozen rows, and every number is
-//! formatted once, here, so the CSV and the Markdown always agree. Each [`Cell`] keeps the
-//! value it was made from beside its text, so that a table becomes a polars DataFrame (the
-//! design's DataFrame library, one cargo feature away: `--features polars`,
-//! [`Table::to_dataframe`]) whose numbers are the numbers, at full precision, and not the
-//! rounded text read back. polars is not a default dependency because even with only its `fmt`
-//! feature it adds minutes to a cold release build on two cores (measured in the README's FAQ),
-//! for files that a few lines of code write exactly.
+//! formatted once, here, so the CSV and the Markdown always agree. Each [`Cell`] keeps the value it
+//! was made from beside its text, so that a table becomes a polars DataFrame (the design's
+//! DataFrame library, one cargo feature away: `--features polars`,
+//! [`Table::to_dataframe`][to-dataframe]) whose numbers are the numbers, at full precision, and not
+//! the rounded text read back. polars is not a default dependency because even with only its `fmt`
+//! feature it adds minutes to a cold release build on two cores (measured in the README's FAQ), for
+//! files that a few lines of code write exactly.
+//!
+// The method is there only with the feature; without it the link goes to its type.
+#![cfg_attr(feature = "polars", doc = "[to-dataframe]: Table::to_dataframe")]
+#![cfg_attr(not(feature = "polars"), doc = "[to-dataframe]: Table")]
 
 use std::fmt::Write as _;
 
