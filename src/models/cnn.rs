@@ -70,6 +70,24 @@
 //! too slow for 18 epochs. Only then was the chosen recipe trained on all 60,000 images and
 //! scored on the test images.
 //!
+//! The test score (93.64%) fell short of the 94% the project aims at, so four more runs were
+//! made the same way, on the held-out images only, on AMD EPYC machines with 2 cores (16
+//! epochs each; the chosen recipe takes 21–24 s an epoch on a Zen 4):
+//!
+//! | change to the chosen recipe | held-out accuracy |
+//! | --- | ---: |
+//! | none, seed 7 instead of 42 | 93.96% |
+//! | Adam with decoupled weight decay 0.1 (AdamW) | 94.16% |
+//! | the third convolution with 128 filters, not 64 (1.2 times the seconds per epoch) | 94.14% |
+//! | SGD, Nesterov momentum 0.9, learning rate 0.1, L2 decay 5 × 10⁻⁴ | 93.86% |
+//!
+//! Changing only the seed moved the held-out accuracy by 0.4 points (on 5,000 images its
+//! standard error is 0.34), so the chosen recipe is worth about 94.2% there and none of the
+//! changes is better; SGD underfits in 16 epochs (96.2% on its own training batches in the
+//! last epoch, against 97.3–97.6% with Adam). No change was adopted, so the test images still
+//! chose nothing; the two optimisers were tried as a patch to the training loop, not kept as
+//! options.
+//!
 //! # Same seed, same weights, on any number of cores
 //!
 //! A mini-batch is cut into shards of [`SHARD`] images; the shards run on all cores, each
