@@ -15,6 +15,7 @@ use thiserror::Error;
 
 use super::idx::{self, IdxError, IdxKind, Sha256Digest};
 use super::{DataError, FILES};
+use crate::fs::StagedFile;
 
 /// Why one download failed.
 #[derive(Debug, Error)]
@@ -119,15 +120,11 @@ fn fetch_inner(
         ProgressBar::hidden()
     };
 
-    let mut part = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
+    let mut part = StagedFile::new_in(dir, &name).map_err(write_err)?;
     {
         // A loop rather than io::copy, so a network error and a disk error stay apart.
         let mut reader = bar.wrap_read(body.into_reader());
-        let mut out = io::BufWriter::new(part.as_file_mut());
+        let mut out = io::BufWriter::new(part.file_mut());
         let mut buf = vec![0u8; 1 << 16];
         loop {
             let n = reader.read(&mut buf).map_err(DownloadError::Transfer)?;
@@ -147,8 +144,8 @@ fn fetch_inner(
             found: data.sha256,
         });
     }
-    crate::fs::make_readable(part.as_file()).map_err(write_err)?;
-    part.as_file().sync_all().map_err(write_err)?;
-    part.persist(dest).map_err(|e| write_err(e.error))?;
+    crate::fs::make_readable(part.file()).map_err(write_err)?;
+    part.file().sync_all().map_err(write_err)?;
+    part.persist(dest).map_err(write_err)?;
     Ok(())
 }

@@ -1712,7 +1712,8 @@ impl TrainedCnn {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        safetensors::serialize(views, Some(metadata)).expect("tensors are valid by construction")
+        safetensors::serialize(views, Some(metadata.into_iter().collect()))
+            .expect("tensors are valid by construction")
     }
 
     /// Reads the bytes of a file written by [`TrainedCnn::to_safetensors`]; the error says
@@ -2412,10 +2413,10 @@ mod tests {
         let edited = |edit: &dyn Fn(&mut HashMap<String, String>)| {
             let bytes = old.to_safetensors();
             let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
-            let mut meta = header.metadata().clone().unwrap();
+            let mut meta: HashMap<_, _> = header.metadata().clone().unwrap().into_iter().collect();
             edit(&mut meta);
             let tensors = SafeTensors::deserialize(&bytes).unwrap();
-            safetensors::serialize(tensors.tensors(), Some(meta)).unwrap()
+            safetensors::serialize(tensors.tensors(), Some(meta.into_iter().collect())).unwrap()
         };
         // Files of the earlier formats, without the settings later ones added (and, before
         // format 3, without each epoch's seconds): still read, those settings off. A file of
