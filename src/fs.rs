@@ -128,6 +128,7 @@ impl StagedFile {
     }
 
     /// Where the file is being written.
+    #[cfg(any(feature = "download", test))]
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }
