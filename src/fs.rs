@@ -74,9 +74,10 @@ pub fn write_text(dir: &Path, name: &str, text: &str) -> Result<PathBuf, WriteEr
 /// and removed when dropped unless [`StagedFile::persist`] has renamed it.
 ///
 /// Ours rather than the `tempfile` crate's, which did the same: `tempfile` brought `rustix`
-/// and `linux-raw-sys` into every build of the library, and a new notebook kernel spends about
-/// 1.5 s of evcxr's rust-analyzer pass reading them before notebook 01's first figure (on an
-/// AMD EPYC, Zen 4: 20–22 s without them, 21–24 s with).
+/// and `linux-raw-sys` into every build of the library, and a new notebook kernel reads them in
+/// evcxr's rust-analyzer pass before notebook 01's first figure. On an AMD EPYC (Zen 4, 2
+/// cores) that figure came after 21 s without them (median of eleven runs, 20–24 s) and 22 s
+/// with them (five runs, 21–24 s): about a second, within the runs' spread.
 pub(crate) struct StagedFile {
     /// `None` once closed: a file is closed before it is renamed or removed, as Windows needs.
     file: Option<File>,
