@@ -58,7 +58,6 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         .file_mut()
         .write_all(bytes)
         .map_err(WriteError::at(path))?;
-    make_readable(staged.file()).map_err(WriteError::at(path))?;
     staged.persist(path).map_err(WriteError::at(path))
 }
 
@@ -134,9 +133,11 @@ impl StagedFile {
         &self.path
     }
 
-    /// Closes the file and renames it onto `dest`, replacing any file there. On failure the
-    /// staged file is removed and `dest` is untouched.
+    /// Makes the file readable by everyone ([`make_readable`]), closes it and renames it onto
+    /// `dest`, replacing any file there. On failure the staged file is removed and `dest` is
+    /// untouched.
     pub(crate) fn persist(mut self, dest: &Path) -> io::Result<()> {
+        make_readable(self.file())?;
         drop(self.file.take());
         std::fs::rename(&self.path, dest)?;
         self.persisted = true;
@@ -156,7 +157,7 @@ impl Drop for StagedFile {
 
 /// Staged files are created private (mode 0600); a figure or a downloaded data file is
 /// meant to be read by everyone, as a file created the ordinary way would be (0644).
-pub(crate) fn make_readable(file: &File) -> io::Result<()> {
+fn make_readable(file: &File) -> io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -213,6 +214,12 @@ mod tests {
         std::fs::write(&dest, "old").unwrap();
         kept.persist(&dest).unwrap();
         assert_eq!(std::fs::read_to_string(&dest).unwrap(), "x\n");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&dest).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 

@@ -144,7 +144,6 @@ fn fetch_inner(
             found: data.sha256,
         });
     }
-    crate::fs::make_readable(part.file()).map_err(write_err)?;
     part.file().sync_all().map_err(write_err)?;
     part.persist(dest).map_err(write_err)?;
     Ok(())

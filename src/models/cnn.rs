@@ -116,7 +116,6 @@
 //! already a dependency, doing the arithmetic (through this crate's `linalg` module, which
 //! clears the vector state faer's kernels leave behind).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -1689,7 +1688,8 @@ impl TrainedCnn {
                 )
             })
             .collect();
-        let metadata: HashMap<String, String> = [
+        // Collected straight into the map type safetensors takes (hashbrown's without its `std`).
+        let metadata = [
             ("format", FORMAT.to_string()),
             ("conv1", p.conv1.to_string()),
             ("conv2", p.conv2.to_string()),
@@ -1712,8 +1712,7 @@ impl TrainedCnn {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        safetensors::serialize(views, Some(metadata.into_iter().collect()))
-            .expect("tensors are valid by construction")
+        safetensors::serialize(views, Some(metadata)).expect("tensors are valid by construction")
     }
 
     /// Reads the bytes of a file written by [`TrainedCnn::to_safetensors`]; the error says
@@ -1910,6 +1909,8 @@ impl TrainedCnn {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
     use crate::data::N_CLASSES;
 
