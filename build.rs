@@ -1,5 +1,5 @@
 //! Records the locked versions of the crates that decide the results, so reports can name them
-//! (`fmnist::study::reproduce::crate_versions`).
+//! (`fmnist::outputs::crate_versions`).
 
 fn main() {
     println!("cargo:rerun-if-changed=Cargo.lock");

@@ -9,7 +9,7 @@
 //!   `fmnist` command line and the notebooks are two clients of it.
 //! - [`data`]: the dataset, found on disk or downloaded, verified against the published content
 //!   digests, with class names and seeded stratified samples.
-//! - [`explore`], [`features`], [`pca`], [`preprocess`]: the per-pixel statistics, the 84
+//! - [`explore`], [`features`], [`pca`][pca-mod], [`preprocess`]: the per-pixel statistics, the 84
 //!   engineered features, the PCA and the scaling the sections build on.
 //! - [`models`] and [`eval`]: the classifiers behind one interface, cross-validation, grid
 //!   search and metrics with exact intervals.
@@ -30,10 +30,30 @@
 //! study.write(&*t1)?; // results/table1.csv, .md, figures/fig04_*.png and .svg
 //! # Ok::<(), fmnist::StudyError>(())
 //! ```
+//!
+//! ## Cargo features
+//!
+//! - `linalg` (default): dense linear algebra through faer, and all that is built on it: the
+//!   [PCA][pca-mod], the kNN, SVM and CNN models, and every section of the study after the
+//!   first (Table 1 on, the full-data protocol, the leaderboard, reproducing the whole study).
+//!   Without it the library keeps the data, the engineered features, section 1 (the
+//!   exploration and its figures) and the models that need no linear algebra (forest,
+//!   boosting, naive Bayes, logistic regression, the neural network). Notebook 01 builds it
+//!   so: a new notebook kernel analyses every crate in the build before its first cell that
+//!   declares a variable, and faer, the 41 crates it brings and safetensors are 43 of the 197.
+//! - `download` (default): fetch the dataset over HTTPS when no copy is found on disk.
+//! - `linfa-baselines` (default, and `linalg` with it): linfa's own algorithms fitted beside
+//!   ours, `fmnist linfa`.
+//! - `cli` (default): the `fmnist` command line.
+//! - `polars`: results tables as polars DataFrames.
+//!
 // The re-exported module is there only with the feature; without it the link goes to polars' own
 // documentation, so that the docs build (and warn about nothing) with any set of features.
 #![cfg_attr(feature = "polars", doc = "[polars-mod]: mod@polars")]
 #![cfg_attr(not(feature = "polars"), doc = "[polars-mod]: https://docs.rs/polars")]
+// Likewise, without `linalg` the PCA's link goes to the list of features above.
+#![cfg_attr(feature = "linalg", doc = "[pca-mod]: mod@pca")]
+#![cfg_attr(not(feature = "linalg"), doc = "[pca-mod]: crate#cargo-features")]
 #![warn(missing_docs)]
 
 pub mod data;
@@ -43,10 +63,12 @@ pub mod features;
 pub mod figures;
 pub mod fs;
 pub mod hog;
+#[cfg(feature = "linalg")]
 mod linalg;
 pub mod models;
 mod optim;
 pub mod outputs;
+#[cfg(feature = "linalg")]
 pub mod pca;
 pub mod preprocess;
 pub mod progress;

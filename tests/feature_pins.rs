@@ -148,3 +148,27 @@ fn every_notebook_build_has_the_same_features_on_the_crates_they_share() {
         differing.join("\n")
     );
 }
+
+/// Notebook 01 draws the data and fits a forest: it builds the library without the `linalg`
+/// feature, so faer and safetensors (43 of the 197 crates) are not in the tree that a new
+/// kernel's rust-analyzer reads before the first figure (2 s of about 20, README's FAQ). The
+/// notebooks after it need them.
+#[test]
+fn the_first_notebook_builds_without_the_linear_algebra() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let setups = setup_deps(root);
+    let linear_algebra = |tree: &BTreeMap<String, String>| -> Vec<String> {
+        tree.keys()
+            .filter(|name| name.starts_with("faer ") || name.starts_with("safetensors "))
+            .cloned()
+            .collect()
+    };
+    let (first, deps) = &setups[0];
+    assert!(first.starts_with("01_"), "{first}");
+    let built = linear_algebra(&features(root, deps));
+    assert!(built.is_empty(), "{first} builds {built:?}");
+    for (notebook, deps) in &setups[1..] {
+        let built = linear_algebra(&features(root, deps));
+        assert_eq!(built.len(), 2, "{notebook} builds {built:?}, not faer and safetensors");
+    }
+}

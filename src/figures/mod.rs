@@ -15,13 +15,16 @@
 //! atomically (a temporary file renamed into place): an interrupted run leaves no half-written
 //! figure.
 
+#[cfg(feature = "linalg")]
 mod cnn;
 mod effort;
 mod errors;
 mod exploration;
+#[cfg(feature = "linalg")]
 mod knn;
 mod models;
 mod paint;
+#[cfg(feature = "linalg")]
 mod pca;
 pub mod svg;
 
@@ -39,12 +42,15 @@ use crate::fs::{write_atomically, WriteError};
 use resvg::{tiny_skia, usvg};
 use svg::SvgCanvas;
 
+#[cfg(feature = "linalg")]
 pub use cnn::CnnLearningCurve;
 pub use effort::{Effort, EffortPoint};
 pub use errors::Misclassified;
 pub use exploration::{ClassHeatmaps, Exemplars, PixelMeanSd};
+#[cfg(feature = "linalg")]
 pub use knn::KnnTuning;
 pub use models::{Cells, ClassAccuracy, ComparedModel, ConfusionHeatmaps, ModelComparison};
+#[cfg(feature = "linalg")]
 pub use pca::{PcaComponents, PcaProjection, PcaScree, ReconstructionLadder, Reconstructions};
 
 /// What `draw` returns: plotters' error for the backend in use.

@@ -10,6 +10,7 @@ use super::{DrawResult, Figure};
 use crate::data::{class_names, Class, N_CLASSES};
 use crate::eval::ConfusionMatrix;
 use crate::report::thousands;
+#[cfg(feature = "linalg")]
 use crate::study::pca_models::{PcaModels, PAPER};
 
 const TOP: i32 = 80;
@@ -576,6 +577,7 @@ impl ModelComparison {
     }
 }
 
+#[cfg(feature = "linalg")]
 impl ModelComparison {
     /// Figure 11 from a finished section-3.3 study.
     pub fn pca_models(study: &PcaModels) -> ModelComparison {
@@ -603,6 +605,7 @@ impl ModelComparison {
     }
 }
 
+#[cfg(feature = "linalg")]
 impl ConfusionHeatmaps {
     /// Figure 12 from a finished section-3.3 study.
     pub fn pca_models(study: &PcaModels) -> ConfusionHeatmaps {

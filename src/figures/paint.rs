@@ -3,6 +3,10 @@
 //! Images are drawn in backend pixels rather than through a chart's coordinate system, so a
 //! 28 × 28 image is a true grid of equal squares (aspect 1) at any size.
 
+// Without the `linalg` feature the figures of the later sections, and the charting helpers
+// only they use, are not built.
+#![cfg_attr(not(feature = "linalg"), allow(dead_code))]
+
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;

@@ -35,11 +35,14 @@
 
 pub mod bayes;
 pub mod boost;
+#[cfg(feature = "linalg")]
 pub mod cnn;
 pub mod forest;
+#[cfg(feature = "linalg")]
 pub mod knn;
 pub mod logistic;
 pub mod nnet;
+#[cfg(feature = "linalg")]
 pub mod svm;
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
@@ -91,11 +94,14 @@ pub trait Classifier: Send + Sync {
 /// Any model fitted on inputs centred and scaled with its training rows' statistics, as caret's
 /// `preProcess = c("center", "scale")` does; the same scaling is applied before predicting.
 ///
-/// The SVM ([`svm::SvmParams`]) and the logistic regression ([`logistic::LogisticParams`])
+/// The SVM ([`SvmParams`][svm]) and the logistic regression ([`logistic::LogisticParams`])
 /// already standardise their inputs themselves, as kernlab and caret do: wrapped in `Scaled`
 /// they scale twice. The second pass is the identity up to rounding (the columns already have
 /// mean 0 and standard deviation 1), so the results agree to the last few bits, but it costs a
 /// pass over the data and can move a tie; use `Scaled` for kNN, the forest and the others.
+///
+#[cfg_attr(feature = "linalg", doc = "[svm]: svm::SvmParams")]
+#[cfg_attr(not(feature = "linalg"), doc = "[svm]: crate#cargo-features")]
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scaled<P>(pub P);
 

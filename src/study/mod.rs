@@ -20,21 +20,35 @@
 //! # Ok::<(), fmnist::study::StudyError>(())
 //! ```
 
+// Without the `linalg` feature only the first sections are here; the helpers that the later
+// ones share (model results, cross-validation, their settings' checks) are then unused.
+#![cfg_attr(not(feature = "linalg"), allow(dead_code))]
+
+#[cfg(feature = "linalg")]
 pub mod cnn;
 pub mod exploration;
 pub mod features;
+#[cfg(feature = "linalg")]
 pub mod full;
+#[cfg(feature = "linalg")]
 pub mod knn;
+#[cfg(feature = "linalg")]
 pub mod leaderboard;
 #[cfg(feature = "linfa-baselines")]
 pub mod linfa_baselines;
+#[cfg(feature = "linalg")]
 pub mod pca;
+#[cfg(feature = "linalg")]
 pub mod pca_models;
 mod pipeline;
+#[cfg(feature = "linalg")]
 pub mod reproduce;
+#[cfg(feature = "linalg")]
 pub mod table1;
 
-pub use pipeline::{FigureFile, Protocol, Reproduced, Section, Study, TableFile, LAST_FIGURE};
+pub use pipeline::{FigureFile, Section, Study, TableFile, LAST_FIGURE};
+#[cfg(feature = "linalg")]
+pub use pipeline::{Protocol, Reproduced};
 
 use std::time::Instant;
 
@@ -76,8 +90,10 @@ use crate::data::DataError;
 use crate::eval::{accuracy, grid_search, ConfusionMatrix, Fold, GridSearch};
 use crate::figures::FigureError;
 use crate::fs::WriteError;
+#[cfg(feature = "linalg")]
 use crate::models::cnn::WeightsError;
 use crate::models::{Classifier, Fit, ModelError};
+#[cfg(feature = "linalg")]
 use crate::pca::PcaError;
 use crate::progress::Progress;
 
@@ -92,12 +108,14 @@ pub enum StudyError {
     #[error(transparent)]
     Data(#[from] DataError),
     /// The PCA could not be fitted or applied.
+    #[cfg(feature = "linalg")]
     #[error(transparent)]
     Pca(#[from] PcaError),
     /// A model could not be fitted.
     #[error(transparent)]
     Model(#[from] ModelError),
     /// The CNN's saved weights could not be read or written.
+    #[cfg(feature = "linalg")]
     #[error(transparent)]
     Weights(#[from] WeightsError),
     /// A figure could not be drawn or written.
@@ -401,6 +419,7 @@ pub(crate) fn grid_markdown(models: &[ModelResult]) -> String {
 }
 
 /// Each model's test confusion matrix under its own heading, as Markdown.
+#[cfg(feature = "linalg")]
 pub(crate) fn confusion_markdown(models: &[ModelResult]) -> String {
     models
         .iter()

@@ -11,23 +11,30 @@ use std::time::Instant;
 use crate::data::{FashionMnist, LoadOptions};
 use crate::figures::{AnyFigure, Format, Inline};
 use crate::fs::WriteError;
-use crate::outputs::{Manifest, Run, RunRecord};
-use crate::pca::Pca;
+use crate::outputs::{Run, RunRecord};
 use crate::progress::{NoProgress, Progress};
-use crate::study::cnn::CnnStudy;
 use crate::study::exploration::Exploration;
-use crate::study::full::FullData;
-use crate::study::knn::KnnStudy;
-use crate::study::leaderboard::Leaderboard;
-use crate::study::pca::PcaStudy;
-use crate::study::pca_models::PcaModels;
-use crate::study::reproduce::{Environment, Reproduction, Step};
-use crate::study::table1::Table1;
 use crate::study::StudyError;
+#[cfg(feature = "linalg")]
+use crate::{
+    outputs::Manifest,
+    pca::Pca,
+    study::{
+        cnn::CnnStudy,
+        full::FullData,
+        knn::KnnStudy,
+        leaderboard::Leaderboard,
+        pca::PcaStudy,
+        pca_models::PcaModels,
+        reproduce::{Environment, Reproduction, Step},
+        table1::Table1,
+    },
+};
 
 /// One section of the study: its parameters, how it runs, and what it writes.
 ///
-/// Implemented by each section's result type ([`Table1`], [`KnnStudy`], …); [`Study::run`]
+/// Implemented by each section's result type ([`Exploration`],
+/// [`FeatureTables`](crate::study::features::FeatureTables), `Table1`, …); [`Study::run`]
 /// runs any of them, and [`Study::write`] writes what it lists. The file names, figure
 /// numbers and captions below are the only place they are written down.
 pub trait Section: Sized + Send + Sync + 'static {
@@ -124,6 +131,7 @@ pub const NOTEBOOK_OUT_ENV: &str = "FMNIST_NOTEBOOK_OUT";
 /// reconstructions from several numbers of components, accuracy against training time).
 pub const LAST_FIGURE: u8 = 18;
 
+#[cfg(feature = "linalg")]
 /// Which protocol [`Study::reproduce`] runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Protocol {
@@ -135,6 +143,7 @@ pub enum Protocol {
     Full,
 }
 
+#[cfg(feature = "linalg")]
 impl Protocol {
     /// `paper` or `full`, as REPORT.md and the command line name it.
     pub fn name(self) -> &'static str {
@@ -145,6 +154,7 @@ impl Protocol {
     }
 }
 
+#[cfg(feature = "linalg")]
 /// What [`Study::reproduce`] did.
 #[derive(Debug, Clone)]
 pub struct Reproduced {
@@ -156,6 +166,7 @@ pub struct Reproduced {
     pub report: PathBuf,
 }
 
+#[cfg(feature = "linalg")]
 impl Reproduced {
     /// Seconds of all steps together.
     pub fn seconds(&self) -> f64 {
@@ -178,9 +189,12 @@ pub struct Study {
     results_dir: PathBuf,
     figures_dir: PathBuf,
     formats: Vec<Format>,
+    #[cfg(feature = "linalg")]
     cnn_weights: Option<PathBuf>,
+    #[cfg(feature = "linalg")]
     cnn_fallback: Option<PathBuf>,
     progress: Box<dyn Progress>,
+    #[cfg(feature = "linalg")]
     pca: Option<Arc<Pca>>,
     cache: HashMap<TypeId, Vec<Cached>>,
     /// Default parameters set with [`Study::set_params`], by section type.
@@ -216,9 +230,12 @@ impl Study {
             results_dir: PathBuf::from("results"),
             figures_dir: PathBuf::from("figures"),
             formats: Format::ALL.to_vec(),
+            #[cfg(feature = "linalg")]
             cnn_weights: None,
+            #[cfg(feature = "linalg")]
             cnn_fallback: None,
             progress: Box::new(NoProgress),
+            #[cfg(feature = "linalg")]
             pca: None,
             cache: HashMap::new(),
             defaults: HashMap::new(),
@@ -251,28 +268,24 @@ impl Study {
     ///
     /// `FMNIST_NOTEBOOK_OUT=DIR` puts the outputs in `DIR/figures` and `DIR/results` instead:
     /// `FMNIST_NOTEBOOK_OUT=..` writes the repository's own, under the names `fmnist reproduce`
-    /// gives them. The CNN's committed weights (`results/cnn.safetensors` in the nearest
-    /// folder above that has them) are the [fallback](Study::with_cnn_fallback): reused when
-    /// the scratch folder holds no network of the same settings, never written, so that a
-    /// network trained in the notebook is saved in the scratch folder and not over them.
+    /// gives them. With the `linalg` feature, the CNN's committed weights
+    /// (`results/cnn.safetensors` in the nearest folder above that has them) are the fallback
+    /// (`Study::with_cnn_fallback`): reused when the scratch folder holds no network of the
+    /// same settings, never written, so that a network trained in the notebook is saved in the
+    /// scratch folder and not over them.
     pub fn for_notebook() -> Result<Study, StudyError> {
         let out = std::env::var_os(NOTEBOOK_OUT_ENV)
             .filter(|v| !v.is_empty())
             .map_or_else(|| PathBuf::from("out"), PathBuf::from);
-        let mut study = Study::load()?
+        let study = Study::load()?
             .with_results_dir(out.join("results"))
             .with_figures_dir(out.join("figures"))
             .with_progress(crate::progress::PrintProgress::default());
-        // Named relative to the notebook's folder ("../results/cnn.safetensors"), as the
-        // progress note that reports its reuse shows it.
-        let depth = std::env::current_dir().map_or(0, |cwd| cwd.ancestors().count());
-        let committed = (0..depth)
-            .map(|up| "../".repeat(up) + "results/cnn.safetensors")
-            .map(PathBuf::from)
-            .find(|path| path.is_file());
-        if let Some(committed) = committed {
-            study = study.with_cnn_fallback(committed);
-        }
+        #[cfg(feature = "linalg")]
+        let study = match committed_cnn_weights() {
+            Some(committed) => study.with_cnn_fallback(committed),
+            None => study,
+        };
         Ok(study)
     }
 
@@ -350,6 +363,7 @@ impl Study {
 
     /// The CNN's weights are read from and saved to `path` instead of `cnn.safetensors` in the
     /// results folder.
+    #[cfg(feature = "linalg")]
     pub fn with_cnn_weights(mut self, path: impl Into<PathBuf>) -> Study {
         self.cnn_weights = Some(path.into());
         self
@@ -360,6 +374,7 @@ impl Study {
     /// read when they match, never written (a network trained afresh is saved at
     /// `cnn_weights`). A notebook's study falls back on the committed weights this way, so a
     /// stale scratch copy neither hides them nor is overwritten by them.
+    #[cfg(feature = "linalg")]
     pub fn with_cnn_fallback(mut self, path: impl Into<PathBuf>) -> Study {
         self.cnn_fallback = Some(path.into());
         self
@@ -398,6 +413,7 @@ impl Study {
 
     /// Where the CNN's weights are kept: `cnn.safetensors` in the results folder unless set;
     /// none in quick mode, whose small network is never saved.
+    #[cfg(feature = "linalg")]
     pub fn cnn_weights(&self) -> Option<PathBuf> {
         if self.quick {
             return None;
@@ -411,6 +427,7 @@ impl Study {
 
     /// Where the CNN's weights are looked for when those at [`cnn_weights`](Study::cnn_weights)
     /// do not match ([`Study::with_cnn_fallback`]); none in quick mode.
+    #[cfg(feature = "linalg")]
     pub fn cnn_fallback(&self) -> Option<&Path> {
         self.cnn_fallback.as_deref().filter(|_| !self.quick)
     }
@@ -432,12 +449,18 @@ impl Study {
     }
 
     /// Makes `params` section `S`'s default in this study: what [`Study::section`],
-    /// [`Study::draw_figures`] and [`Study::reproduce`] run it with.
+    /// [`Study::draw_figures`][draw] and [`Study::reproduce`][reproduce] run it with.
+    ///
+    #[cfg_attr(feature = "linalg", doc = "[draw]: Study::draw_figures")]
+    #[cfg_attr(feature = "linalg", doc = "[reproduce]: Study::reproduce")]
+    #[cfg_attr(not(feature = "linalg"), doc = "[draw]: crate#cargo-features")]
+    #[cfg_attr(not(feature = "linalg"), doc = "[reproduce]: crate#cargo-features")]
     pub fn set_params<S: Section>(&mut self, params: S::Params) {
         self.defaults.insert(TypeId::of::<S>(), Box::new(params));
     }
 
     /// The PCA of all training images (section 3.1), fitted once.
+    #[cfg(feature = "linalg")]
     pub fn pca(&mut self) -> Result<Arc<Pca>, StudyError> {
         if let Some(pca) = &self.pca {
             return Ok(Arc::clone(pca));
@@ -481,7 +504,7 @@ impl Study {
                     (name.into_owned(), digest.to_string())
                 })
                 .collect(),
-            versions: crate::study::reproduce::crate_versions()
+            versions: crate::outputs::crate_versions()
                 .into_iter()
                 .map(|(name, version)| (name.to_string(), version.to_string()))
                 .collect(),
@@ -597,7 +620,11 @@ impl Study {
     pub fn exploration(&mut self) -> Result<Arc<Exploration>, StudyError> {
         self.section()
     }
+}
 
+/// The sections built on linear algebra: all after the first.
+#[cfg(feature = "linalg")]
+impl Study {
     /// Section 2: Table 1, Figure 4, and Figures 15 and 16 past the study.
     pub fn table1(&mut self) -> Result<Arc<Table1>, StudyError> {
         self.section()
@@ -632,7 +659,9 @@ impl Study {
     pub fn leaderboard(&mut self) -> Result<Arc<Leaderboard>, StudyError> {
         self.section()
     }
+}
 
+impl Study {
     /// Writes `section`'s tables into the results folder and its figures into the figures
     /// folder; returns the paths written.
     pub fn write<S: Section>(&self, section: &S) -> Result<Vec<PathBuf>, StudyError> {
@@ -686,7 +715,11 @@ impl Study {
         self.save_figure(figure)?;
         Ok(figure.inline()?)
     }
+}
 
+/// The whole study at once: every section of it needs the `linalg` feature.
+#[cfg(feature = "linalg")]
+impl Study {
     /// Runs the sections that draw the study's figures `numbers` (with their default
     /// parameters, reusing what is cached) and saves those figures; returns the paths written.
     pub fn draw_figures(&mut self, numbers: &[u8]) -> Result<Vec<PathBuf>, StudyError> {
@@ -853,7 +886,20 @@ impl Study {
     }
 }
 
+/// The CNN's committed weights for a notebook's study: `results/cnn.safetensors` in the
+/// nearest folder above the current one that has them, named relative to it
+/// (`../results/cnn.safetensors`), as the progress note that reports their reuse shows them.
+#[cfg(feature = "linalg")]
+fn committed_cnn_weights() -> Option<PathBuf> {
+    let depth = std::env::current_dir().map_or(0, |cwd| cwd.ancestors().count());
+    (0..depth)
+        .map(|up| "../".repeat(up) + "results/cnn.safetensors")
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
+}
+
 /// What `reproduce` has done so far.
+#[cfg(feature = "linalg")]
 #[derive(Default)]
 struct Reproducing {
     written: Vec<PathBuf>,

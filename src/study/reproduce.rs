@@ -87,19 +87,6 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// Versions of the crates that decide the numbers, read from Cargo.lock at build time.
-pub fn crate_versions() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("fmnist", env!("CARGO_PKG_VERSION")),
-        ("ndarray", env!("FMNIST_DEP_NDARRAY")),
-        ("faer", env!("FMNIST_DEP_FAER")),
-        ("rafor", env!("FMNIST_DEP_RAFOR")),
-        ("rayon", env!("FMNIST_DEP_RAYON")),
-        ("rand_chacha", env!("FMNIST_DEP_RAND_CHACHA")),
-        ("plotters", env!("FMNIST_DEP_PLOTTERS")),
-    ]
-}
-
 impl Reproduction<'_> {
     /// Every number the study reports: section, quantity, the study's value, ours, our 95%
     /// interval, verdict, reason. No timings, so the same seed gives the same file.
@@ -354,7 +341,7 @@ impl Reproduction<'_> {
                     "{m:.0} MiB"
                 ))
         );
-        let versions: Vec<String> = crate_versions()
+        let versions: Vec<String> = crate::outputs::crate_versions()
             .into_iter()
             .map(|(n, v)| format!("{n} {v}"))
             .collect();
