@@ -169,6 +169,10 @@ fn the_first_notebook_builds_without_the_linear_algebra() {
     assert!(built.is_empty(), "{first} builds {built:?}");
     for (notebook, deps) in &setups[1..] {
         let built = linear_algebra(&features(root, deps));
-        assert_eq!(built.len(), 2, "{notebook} builds {built:?}, not faer and safetensors");
+        assert_eq!(
+            built.len(),
+            2,
+            "{notebook} builds {built:?}, not faer and safetensors"
+        );
     }
 }

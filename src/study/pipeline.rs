@@ -131,8 +131,8 @@ pub const NOTEBOOK_OUT_ENV: &str = "FMNIST_NOTEBOOK_OUT";
 /// reconstructions from several numbers of components, accuracy against training time).
 pub const LAST_FIGURE: u8 = 18;
 
-#[cfg(feature = "linalg")]
 /// Which protocol [`Study::reproduce`] runs.
+#[cfg(feature = "linalg")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Protocol {
     /// The study's: its training subsets, its cross-validation grids.
@@ -154,8 +154,8 @@ impl Protocol {
     }
 }
 
-#[cfg(feature = "linalg")]
 /// What [`Study::reproduce`] did.
+#[cfg(feature = "linalg")]
 #[derive(Debug, Clone)]
 pub struct Reproduced {
     /// Every file written, in order.
@@ -717,7 +717,8 @@ impl Study {
     }
 }
 
-/// The whole study at once: every section of it needs the `linalg` feature.
+/// Many sections at once (any figure, the whole study): with the `linalg` feature, which all
+/// sections after the first need.
 #[cfg(feature = "linalg")]
 impl Study {
     /// Runs the sections that draw the study's figures `numbers` (with their default
