@@ -347,6 +347,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "linalg")] // kNN
     fn scaled_on_no_rows_is_an_error_not_a_panic() {
         let empty = Array2::<f64>::zeros((0, 3));
         let err = Scaled(knn::KnnParams { k: 1 })
@@ -356,6 +357,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "linalg")] // kNN
     fn an_invalid_parameter_is_named() {
         let x = array![[0.0], [1.0]];
         let err = knn::KnnParams { k: 3 }.fit(x.view(), &[0, 1]).unwrap_err();
@@ -373,6 +375,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "linalg")] // kNN
     fn scaling_lets_a_small_feature_count() {
         // Column 0 decides the class but is tiny next to the noise of column 1.
         let x = array![[0.0, 500.0], [0.01, -400.0], [1.0, 450.0], [1.01, -350.0]];
