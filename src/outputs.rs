@@ -100,6 +100,21 @@ pub struct RunRecord {
     pub threads: usize,
 }
 
+/// Versions of the crates that decide the numbers, read from Cargo.lock at build time: what a
+/// [`RunRecord`] and REPORT.md name. faer only in builds that have it (the `linalg` feature).
+pub fn crate_versions() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("fmnist", env!("CARGO_PKG_VERSION")),
+        ("ndarray", env!("FMNIST_DEP_NDARRAY")),
+        #[cfg(feature = "linalg")]
+        ("faer", env!("FMNIST_DEP_FAER")),
+        ("rafor", env!("FMNIST_DEP_RAFOR")),
+        ("rayon", env!("FMNIST_DEP_RAYON")),
+        ("rand_chacha", env!("FMNIST_DEP_RAND_CHACHA")),
+        ("plotters", env!("FMNIST_DEP_PLOTTERS")),
+    ]
+}
+
 /// One file in the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -155,21 +170,6 @@ impl Manifest {
 
 /// The staging folders of every run in this process, for [`abandon_all`].
 static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-/// Versions of the crates that decide the numbers, read from Cargo.lock at build time: what a
-/// [`RunRecord`] and REPORT.md name. faer only in builds that have it (the `linalg` feature).
-pub fn crate_versions() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("fmnist", env!("CARGO_PKG_VERSION")),
-        ("ndarray", env!("FMNIST_DEP_NDARRAY")),
-        #[cfg(feature = "linalg")]
-        ("faer", env!("FMNIST_DEP_FAER")),
-        ("rafor", env!("FMNIST_DEP_RAFOR")),
-        ("rayon", env!("FMNIST_DEP_RAYON")),
-        ("rand_chacha", env!("FMNIST_DEP_RAND_CHACHA")),
-        ("plotters", env!("FMNIST_DEP_PLOTTERS")),
-    ]
-}
-
 /// Set by [`abandon_all`]: the process is being interrupted and makes no more folders.
 static ABANDONED: AtomicBool = AtomicBool::new(false);
 
