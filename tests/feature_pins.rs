@@ -13,49 +13,28 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+mod common;
+
 /// The `:dep` lines of each notebook's setup cell, distinct sets only, in notebook order. The
 /// notebooks and their setup cells are chosen as `notebooks/run.py --warm-up` chooses them
 /// (`NN_*.ipynb`, the first code cell with `:dep fmnist`), so this checks the builds that
 /// `setup.sh` makes.
-fn setup_deps(root: &Path) -> Vec<(String, Vec<String>)> {
-    let numbered = |name: &str| {
-        let b = name.as_bytes();
-        b.len() > 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b'_'
-    };
-    let mut notebooks: Vec<_> = fs::read_dir(root.join("notebooks"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "ipynb"))
-        .filter(|path| {
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(numbered)
-        })
-        .collect();
-    notebooks.sort();
+fn setup_deps() -> Vec<(String, Vec<String>)> {
     let mut setups: Vec<(String, Vec<String>)> = Vec::new();
-    for path in notebooks {
-        let nb: serde_json::Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    for (name, nb) in common::notebooks() {
         let deps = nb["cells"]
             .as_array()
             .unwrap()
             .iter()
             .filter(|cell| cell["cell_type"] == "code")
-            .map(|cell| match &cell["source"] {
-                serde_json::Value::Array(lines) => lines
-                    .iter()
-                    .map(|l| l.as_str().unwrap())
-                    .collect::<String>(),
-                source => source.as_str().unwrap().to_owned(),
-            })
+            .map(|cell| common::joined(&cell["source"]))
             .find(|source| source.contains(":dep fmnist"))
-            .unwrap_or_else(|| panic!("{}: no setup cell with `:dep fmnist`", path.display()))
+            .unwrap_or_else(|| panic!("{name}: no setup cell with `:dep fmnist`"))
             .lines()
             .filter_map(|line| line.strip_prefix(":dep "))
             .map(str::to_owned)
             .collect::<Vec<_>>();
         if !setups.iter().any(|(_, d)| *d == deps) {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
             setups.push((name, deps));
         }
     }
@@ -107,7 +86,7 @@ fn features(root: &Path, deps: &[String]) -> BTreeMap<String, String> {
 #[test]
 fn every_notebook_build_has_the_same_features_on_the_crates_they_share() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let setups = setup_deps(root);
+    let setups = setup_deps();
     assert!(
         setups.len() >= 2,
         "the notebooks ask for only {} build(s) of the library; nothing to compare",
@@ -156,7 +135,7 @@ fn every_notebook_build_has_the_same_features_on_the_crates_they_share() {
 #[test]
 fn the_first_notebook_builds_without_the_linear_algebra() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let setups = setup_deps(root);
+    let setups = setup_deps();
     let linear_algebra = |tree: &BTreeMap<String, String>| -> Vec<String> {
         tree.keys()
             .filter(|name| name.starts_with("faer ") || name.starts_with("safetensors "))

@@ -3,51 +3,22 @@
 //! running the notebook again (`notebooks/run.py --inplace`) left notebooks 01 to 05 without
 //! their first figure, tables and confusion matrices for a while; this fails on that.
 
-use std::fs;
-use std::path::Path;
-
-/// Each `notebooks/NN_*.ipynb`, by file name, with its JSON.
-fn notebooks() -> Vec<(String, serde_json::Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks");
-    let mut found: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "ipynb"))
-        .filter_map(|path| {
-            let name = path.file_name()?.to_str()?.to_owned();
-            let numbered = name.len() > 3
-                && name.as_bytes()[..2].iter().all(u8::is_ascii_digit)
-                && name.as_bytes()[2] == b'_';
-            numbered.then(|| {
-                (
-                    name,
-                    serde_json::from_slice(&fs::read(&path).unwrap()).unwrap(),
-                )
-            })
-        })
-        .collect();
-    found.sort_by(|a, b| a.0.cmp(&b.0));
-    found
-}
+mod common;
 
 /// The text of every output of `cell` (streams, errors and text results).
 fn texts(cell: &serde_json::Value) -> Vec<String> {
-    let join = |v: &serde_json::Value| match v {
-        serde_json::Value::Array(parts) => parts.iter().filter_map(|p| p.as_str()).collect(),
-        other => other.as_str().unwrap_or_default().to_owned(),
-    };
     let mut out = Vec::new();
     for output in cell["outputs"].as_array().into_iter().flatten() {
-        out.push(join(&output["text"]));
-        out.push(join(&output["evalue"]));
-        out.push(join(&output["data"]["text/plain"]));
+        out.push(common::joined(&output["text"]));
+        out.push(common::joined(&output["evalue"]));
+        out.push(common::joined(&output["data"]["text/plain"]));
     }
     out
 }
 
 #[test]
 fn every_committed_notebook_shows_one_whole_run() {
-    let found = notebooks();
+    let found = common::notebooks();
     assert!(found.len() >= 6, "{} notebooks", found.len());
     for (name, nb) in found {
         let cells = nb["cells"].as_array().unwrap();

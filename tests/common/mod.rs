@@ -1,5 +1,5 @@
-//! Helpers shared by the integration tests: tiny IDX datasets on disk and a loopback HTTP
-//! server.
+//! Helpers shared by the integration tests: tiny IDX datasets on disk, a loopback HTTP
+//! server, and the committed notebooks.
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
@@ -243,4 +243,35 @@ pub fn without_timings(csv: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The numbered notebooks, `notebooks/NN_*.ipynb`, in order (the ones `notebooks/run.py` runs
+/// and `setup.sh` builds for): each file name with its JSON.
+pub fn notebooks() -> Vec<(String, serde_json::Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks");
+    let mut found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "ipynb"))
+        .filter_map(|path| {
+            let name = path.file_name()?.to_str()?.to_owned();
+            let b = name.as_bytes();
+            let numbered = b.len() > 3 && b[..2].iter().all(u8::is_ascii_digit) && b[2] == b'_';
+            numbered.then(|| {
+                let json = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+                (name, json)
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// A notebook's multi-line string (a cell's `source`, an output's `text`), which nbformat
+/// stores either whole or as a list of lines, whole; empty when absent.
+pub fn joined(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Array(lines) => lines.iter().filter_map(|l| l.as_str()).collect(),
+        other => other.as_str().unwrap_or_default().to_owned(),
+    }
 }
