@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Keys: `lr`, `batch`, `dropout`, `hidden`, `conv1`, `conv2`, `conv3`, `batch_norm`, `shift`, `flip`,
-//! `erase`, `smoothing` (label smoothing), `seed`;
+//! `erase`, `smoothing` (label smoothing), `seed`, `save` (a path for the trained network's
+//! weights), `load` (a path of weights saved so: trains nothing, and scores the held-out images
+//! with each image's scores averaged over moved copies of it, test-time augmentation);
 //! unset keys keep [`CnnParams::new`]'s values. `final=true` is for a recipe already chosen
 //! that way: it trains on all 60,000 training images and scores the test images once, at the
 //! end, with the accuracy's 95% interval.
@@ -16,7 +18,7 @@ use std::time::Instant;
 
 use fmnist::data::FashionMnist;
 use fmnist::eval::ConfusionMatrix;
-use fmnist::models::cnn::{CnnParams, DEFAULT_EPOCHS};
+use fmnist::models::cnn::{CnnParams, TrainedCnn, DEFAULT_EPOCHS};
 use ndarray::s;
 
 /// Training images held out to score each epoch.
@@ -27,6 +29,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let epochs = args.next().map_or(Ok(DEFAULT_EPOCHS), |e| e.parse())?;
     let mut p = CnnParams::new(epochs, 42);
     let mut last_step = false;
+    let mut save = None;
+    let mut load = None;
     for arg in args {
         let (key, value) = arg.split_once('=').ok_or(format!("not key=value: {arg}"))?;
         match key {
@@ -44,6 +48,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "smoothing" => p.label_smoothing = value.parse()?,
             "seed" => p.seed = value.parse()?,
             "final" => last_step = value.parse()?,
+            "save" => save = Some(std::path::PathBuf::from(value)),
+            "load" => load = Some(std::path::PathBuf::from(value)),
             _ => return Err(format!("unknown key {key}").into()),
         }
     }
@@ -54,10 +60,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (fit_x, fit_y) = (images.slice(s![..cut, ..]), &labels[..cut]);
     let (held_x, held_y) = (images.slice(s![cut.., ..]), &labels[cut..]);
     let monitor = (!last_step).then_some((held_x, held_y));
+    if let Some(path) = load {
+        if last_step {
+            return Err("load= scores the held-out images, which final=true trains on".into());
+        }
+        let net = TrainedCnn::load(&path)?.net;
+        println!("{}", net.params().describe());
+        score_moved(&net, held_x, held_y);
+        return Ok(());
+    }
     println!("{}", p.describe());
     let start = Instant::now();
     let mut last = 0.0;
-    let (net, _) = p.train(
+    let (net, history) = p.train(
         fit_x,
         fit_y,
         monitor,
@@ -79,6 +94,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         || {},
     )?;
     let trained_in = start.elapsed().as_secs_f64();
+    if let Some(path) = save {
+        let trained = TrainedCnn {
+            net: net.clone(),
+            train_images: cut,
+            history,
+            train_seconds: trained_in,
+        };
+        trained.save(&path)?;
+    }
     if last_step {
         let predicted = net.predict_images(data.test.images());
         let matrix = ConfusionMatrix::new(&data.test.labels().to_vec(), &predicted);
@@ -90,4 +114,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
+}
+
+/// The held-out accuracy of `net` with its scores averaged over more and more moved copies of
+/// each image (test-time augmentation), beside its mirror images when it trained with flips.
+fn score_moved(net: &fmnist::models::cnn::Cnn, x: ndarray::ArrayView2<'_, u8>, y: &[u8]) {
+    let one = [(-1, 0), (1, 0), (0, -1), (0, 1)];
+    let diagonal = [(-1, -1), (-1, 1), (1, -1), (1, 1)];
+    let two = [(-2, 0), (2, 0), (0, -2), (0, 2)];
+    let sets: [(&str, Vec<(isize, isize)>); 4] = [
+        ("the image", vec![(0, 0)]),
+        (
+            "and 4 one-pixel moves",
+            [(0, 0)].iter().chain(&one).copied().collect(),
+        ),
+        (
+            "and 8 one-pixel moves",
+            [(0, 0)]
+                .iter()
+                .chain(&one)
+                .chain(&diagonal)
+                .copied()
+                .collect(),
+        ),
+        (
+            "and 4 one- and 4 two-pixel moves",
+            [(0, 0)].iter().chain(&one).chain(&two).copied().collect(),
+        ),
+    ];
+    for (name, moves) in sets {
+        let predicted = net.predict_images_moved(x, &moves);
+        let correct = predicted.iter().zip(y).filter(|(p, y)| p == y).count();
+        println!("held out {:.4}  {name}", correct as f64 / y.len() as f64);
+    }
 }

@@ -737,9 +737,32 @@ fn erase_rectangle(image: &mut [f32], rng: &mut ChaCha8Rng) {
     }
 }
 
-/// Mirrors each 28 × 28 image of `x` left to right, in place.
-fn mirror(x: &mut [f32]) {
-    x.chunks_exact_mut(SIDE).for_each(<[f32]>::reverse);
+/// Each 28 × 28 image of `x`, mirrored left to right when asked, then moved `dy` pixels down
+/// and `dx` right (negative: up, left), into `out`; the uncovered border is `background`.
+fn move_images(
+    x: &[f32],
+    dy: isize,
+    dx: isize,
+    mirrored: bool,
+    background: f32,
+    out: &mut Vec<f32>,
+) {
+    let side = SIDE as isize;
+    out.clear();
+    for image in x.chunks_exact(PIXELS) {
+        for y in 0..side {
+            for x0 in 0..side {
+                let (sy, sx) = (y - dy, x0 - dx);
+                let inside = (0..side).contains(&sy) && (0..side).contains(&sx);
+                let column = if mirrored { side - 1 - sx } else { sx };
+                out.push(if inside {
+                    image[(sy * side + column) as usize]
+                } else {
+                    background
+                });
+            }
+        }
+    }
 }
 
 /// Mean and standard deviation of all pixels, on the 0–1 scale.
@@ -1065,27 +1088,65 @@ impl Cnn {
     /// Class scores (`n × classes`) of images given as pixels, in parallel chunks; for a
     /// network trained with flips, the mean of each image's scores and its mirror image's.
     fn logits(&self, images: ArrayView2<'_, u8>) -> Vec<f32> {
+        self.logits_moved(images, &[(0, 0)])
+    }
+
+    /// Class scores (`n × classes`) averaged over each image moved by each of `moves`
+    /// ((down, right) in pixels, the uncovered border background) and, for a network trained
+    /// with flips, over the mirror image of each.
+    fn logits_moved(&self, images: ArrayView2<'_, u8>, moves: &[(isize, isize)]) -> Vec<f32> {
         assert_eq!(images.ncols(), PIXELS, "a CNN takes 28 × 28 images");
         let inputs = Inputs::new(images, self.mean, self.sd);
+        let background = inputs.standardiser()(0);
         let rows: Vec<usize> = (0..images.nrows()).collect();
+        let mirrors: &[bool] = if self.params.flip {
+            &[false, true]
+        } else {
+            &[false]
+        };
+        let views = (moves.len() * mirrors.len()) as f32;
         let chunks: Vec<Vec<f32>> = rows
             .par_chunks(4 * SHARD)
-            .map_init(Workspace::default, |ws, chunk| {
-                inputs.gather(chunk.iter().copied(), &mut ws.x);
-                self.forward(ws, chunk.len(), None);
-                let mut logits = ws.logits.clone();
-                if self.params.flip {
-                    mirror(&mut ws.x);
-                    self.forward(ws, chunk.len(), None);
-                    logits
-                        .iter_mut()
-                        .zip(&ws.logits)
-                        .for_each(|(a, b)| *a = 0.5 * (*a + b));
-                }
-                logits
-            })
+            .map_init(
+                || (Workspace::default(), Vec::new()),
+                |(ws, original), chunk| {
+                    inputs.gather(chunk.iter().copied(), original);
+                    let mut sum: Vec<f32> = Vec::new();
+                    for &(dy, dx) in moves {
+                        for &mirrored in mirrors {
+                            move_images(original, dy, dx, mirrored, background, &mut ws.x);
+                            self.forward(ws, chunk.len(), None);
+                            if sum.is_empty() {
+                                sum.clone_from(&ws.logits);
+                            } else {
+                                sum.iter_mut().zip(&ws.logits).for_each(|(a, b)| *a += b);
+                            }
+                        }
+                    }
+                    if views > 1.0 {
+                        let scale = 1.0 / views;
+                        sum.iter_mut().for_each(|a| *a *= scale);
+                    }
+                    sum
+                },
+            )
             .collect();
         chunks.concat()
+    }
+
+    /// The predicted label of each image (`n × 784`, pixels 0–255) from its class scores
+    /// averaged over the image moved by each of `moves` ((down, right) in pixels; `(0, 0)` is
+    /// the image itself) and, for a network trained with flips, their mirror images:
+    /// test-time augmentation. [`Cnn::predict_images`] is `moves = [(0, 0)]`.
+    pub fn predict_images_moved(
+        &self,
+        images: ArrayView2<'_, u8>,
+        moves: &[(isize, isize)],
+    ) -> Vec<u8> {
+        self.logits_moved(images, moves)
+            .chunks_exact(self.classes())
+            .map(|r| argmax(r) as u8)
+            .collect()
     }
 
     /// Class probabilities (`n × classes`) of images given as `n × 784` pixels 0–255.
@@ -2055,6 +2116,26 @@ mod tests {
     }
 
     #[test]
+    fn test_time_moves_mirror_then_move_and_fill_the_border() {
+        // Images of 784 distinct values; the border filler is -1.
+        let x: Vec<f32> = (0..2 * PIXELS).map(|i| i as f32).collect();
+        let at = |v: &[f32], n: usize, y: usize, x: usize| v[n * PIXELS + y * SIDE + x];
+        let mut out = Vec::new();
+        move_images(&x, 0, 0, false, -1.0, &mut out);
+        assert_eq!(out, x);
+        move_images(&x, 1, -2, false, -1.0, &mut out);
+        assert_eq!(at(&out, 1, 11, 3), at(&x, 1, 10, 5));
+        assert_eq!(at(&out, 0, 0, 3), -1.0, "the top row came from outside");
+        assert_eq!(at(&out, 0, 5, SIDE - 1), -1.0, "so did the right column");
+        assert_eq!(
+            out.iter().filter(|&&v| v == -1.0).count(),
+            2 * (SIDE + 2 * SIDE - 2)
+        );
+        move_images(&x, 1, 2, true, -1.0, &mut out);
+        assert_eq!(at(&out, 0, 11, 2 + SIDE - 1 - 5), at(&x, 0, 10, 5));
+    }
+
+    #[test]
     fn erasing_zeroes_one_rectangle_of_two_to_forty_percent_of_the_image() {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let (mut corners, mut areas) = (std::collections::BTreeSet::new(), Vec::new());
@@ -2328,6 +2409,18 @@ mod tests {
             let name = params.describe();
             assert!(accuracy > 0.9, "{name}: test accuracy {accuracy}");
             assert_eq!(history[9].monitor_accuracy, Some(accuracy));
+            assert_eq!(net.predict_images_moved(xt.view(), &[(0, 0)]), predicted);
+            let moves = [(0, 0), (-1, 0), (1, 0), (0, -1), (0, 1)];
+            let averaged = net.predict_images_moved(xt.view(), &moves);
+            let agree = averaged
+                .iter()
+                .zip(&predicted)
+                .filter(|(a, p)| a == p)
+                .count();
+            assert!(
+                agree * 10 >= yt.len() * 9,
+                "{name}: moves changed {agree} labels"
+            );
             let p = net.predict_proba_images(xt.view());
             assert!(p.rows().into_iter().all(|r| (r.sum() - 1.0).abs() < 1e-9));
         }
