@@ -723,14 +723,11 @@ impl<'a> Inputs<'a> {
             };
             let mirror = flip && rng.gen::<bool>();
             let image = self.images.row(r);
-            let source =
-                |i: usize, d: isize| usize::try_from(i as isize + d).ok().filter(|&j| j < SIDE);
             for y in 0..SIDE {
                 for x0 in 0..SIDE {
-                    let column = if mirror { SIDE - 1 - x0 } else { x0 };
-                    x.push(match (source(y, dy), source(column, dx)) {
-                        (Some(sy), Some(sx)) => standardise(image[sy * SIDE + sx]),
-                        _ => background,
+                    x.push(match source_pixel(y, x0, dy, dx, mirror) {
+                        Some(i) => standardise(image[i]),
+                        None => background,
                     });
                 }
             }
@@ -764,6 +761,17 @@ fn erase_rectangle(image: &mut [f32], rng: &mut ChaCha8Rng) {
     }
 }
 
+/// An augmented copy of a 28 × 28 image is the image moved `-dy` rows down and `-dx` columns
+/// right, then mirrored left to right when `mirrored`. This is the pixel of the image that the
+/// copy shows at row `y`, column `x`: row `y + dy`, column `c + dx` where `c` is `x`, or
+/// `SIDE − 1 − x` when mirrored; `None` where that falls outside the image (the copy shows
+/// background there).
+fn source_pixel(y: usize, x: usize, dy: isize, dx: isize, mirrored: bool) -> Option<usize> {
+    let inside = |i: usize, d: isize| usize::try_from(i as isize + d).ok().filter(|&j| j < SIDE);
+    let column = if mirrored { SIDE - 1 - x } else { x };
+    Some(inside(y, dy)? * SIDE + inside(column, dx)?)
+}
+
 /// Each 28 × 28 image of `x`, mirrored left to right when asked, then moved `dy` pixels down
 /// and `dx` right (negative: up, left), into `out`; the uncovered border is `background`.
 fn move_images(
@@ -774,19 +782,14 @@ fn move_images(
     background: f32,
     out: &mut Vec<f32>,
 ) {
-    let side = SIDE as isize;
+    // `source_pixel` moves, then mirrors. Mirroring, then moving `dx` right, is moving `dx`
+    // left, then mirroring: for mirrored images the column offset keeps its sign.
+    let dx = if mirrored { dx } else { -dx };
     out.clear();
     for image in x.chunks_exact(PIXELS) {
-        for y in 0..side {
-            for x0 in 0..side {
-                let (sy, sx) = (y - dy, x0 - dx);
-                let inside = (0..side).contains(&sy) && (0..side).contains(&sx);
-                let column = if mirrored { side - 1 - sx } else { sx };
-                out.push(if inside {
-                    image[(sy * side + column) as usize]
-                } else {
-                    background
-                });
+        for y in 0..SIDE {
+            for x0 in 0..SIDE {
+                out.push(source_pixel(y, x0, -dy, dx, mirrored).map_or(background, |i| image[i]));
             }
         }
     }
